@@ -1,0 +1,131 @@
+"""The plan catalogue: programmes, plans, limits, premiums, read from rules/programmes/*.yaml.
+
+This module only reads data; every number lives in the YAML beside its seed reference.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .claim import Claim
+
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+
+def rules_dir(override: str | os.PathLike | None = None) -> Path:
+    """Where the rulebook lives: explicit argument, $ADJUDICATOR_RULES, or the project's rules/."""
+    if override is not None:
+        return Path(override).resolve()
+    env = os.environ.get("ADJUDICATOR_RULES")
+    return Path(env).resolve() if env else DEFAULT_RULES_DIR
+
+
+def value(node: Any) -> Any:
+    """A catalogue value is either a bare value or {value: ..., reference: ...}."""
+    return node["value"] if isinstance(node, dict) and "value" in node else node
+
+
+@dataclass(frozen=True)
+class Programme:
+    id: str
+    data: dict
+
+    @property
+    def label(self) -> dict:
+        return self.data["label"]
+
+    @property
+    def coverages(self) -> dict[str, dict]:
+        return self.data["coverages"]
+
+    @property
+    def coverage_ids(self) -> list[str]:
+        return list(self.data["coverages"])
+
+    @property
+    def plans(self) -> dict[str, dict]:
+        return self.data.get("plans") or {}
+
+    def group(self, name: str) -> list[str]:
+        """A coverage id or a named group of coverage ids (rules may target either)."""
+        if name in self.coverages:
+            return [name]
+        groups = self.data.get("coverage_groups", {})
+        if name not in groups:
+            raise KeyError(f"{self.id}: no coverage or coverage group named {name!r}")
+        return list(groups[name])
+
+    def plan_kind(self, plan: str | None) -> str:
+        if not self.plans:
+            return "none"
+        return self.plans[plan]["kind"]
+
+    def plan_limit(self, plan: str, key: str, facility: str) -> int:
+        node = self.plans[plan]["limits"][key]
+        if isinstance(node, dict) and "value" not in node:
+            node = node[facility]
+        return int(value(node))
+
+    def limit_source(self, plan: str | None, spec: dict, claim: Claim) -> tuple[int | None, str]:
+        """Resolve a pool's `limit` spec to (yen or None, reference)."""
+        if "plan_limit" in spec:
+            key = spec["plan_limit"]
+            node = self.plans[plan]["limits"][key]
+            if isinstance(node, dict) and "value" not in node:
+                node = node[claim.policy.facility]
+            return int(value(node)), node.get("reference", "") if isinstance(node, dict) else ""
+        if "policy_field" in spec:
+            v = getattr(claim.policy, spec["policy_field"])
+            return (None if v is None else int(v)), f"policy.{spec['policy_field']}"
+        raise ValueError(f"{self.id}: unknown limit spec {spec!r}")
+
+    # --- policy period -------------------------------------------------------------------
+    @property
+    def period_start(self) -> dt.date:
+        return value(self.data["period"]["start"])
+
+    @property
+    def period_end(self) -> dt.date | None:
+        end = self.data["period"].get("end")
+        return None if end is None else value(end)
+
+    def cover_start(self, enrolled_on: dt.date | None) -> dt.date:
+        """Start of cover: the period start, or the mid-term enrolment start (000 §14, 004 中途加入)."""
+        start = self.period_start
+        rule = self.data.get("mid_term_enrolment")
+        if enrolled_on is None or rule is None or enrolled_on < start:
+            return start
+        cutoff = value(rule["cutoff_day"])
+        months = value(rule["months_after_if_by_cutoff"] if enrolled_on.day <= cutoff
+                       else rule["months_after_if_after_cutoff"])
+        month_index = enrolled_on.year * 12 + (enrolled_on.month - 1) + months
+        begins = dt.date(month_index // 12, month_index % 12 + 1, value(rule["start_day"]))
+        return max(begins, start)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    root: Path
+    programmes: dict[str, Programme]
+
+    def __getitem__(self, programme_id: str) -> Programme:
+        return self.programmes[programme_id]
+
+
+@functools.lru_cache(maxsize=8)
+def _load(root: Path) -> Catalogue:
+    progs = {}
+    for path in sorted((root / "programmes").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        progs[data["programme"]] = Programme(data["programme"], data)
+    return Catalogue(root, progs)
+
+
+def load_catalogue(root: str | os.PathLike | None = None) -> Catalogue:
+    return _load(rules_dir(root))

@@ -1,0 +1,140 @@
+"""Turn a validated claim into the small flat facts the rule engine matches.
+
+One `claim` fact (flat properties, dates as day numbers, list members as boolean flags) and one
+`line` fact per loss line. Absent optional fields stay absent, so a rule can tell "unknown"
+(`present: false`) from "no" (an empty list or `none`).
+
+FIELDS is the vocabulary rules may use: each path of the claim-file contract, plus a few derived
+quantities (labelled, with their reference) that the rules compare against.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .catalogue import Programme
+from .claim import Claim, LossLine
+
+
+@dataclass(frozen=True)
+class Field:
+    path: str
+    kind: str  # "scalar" | "int" | "bool" | "date" | "list"
+    label: str
+    reference: str = "000/004 claim-file contract"
+
+    @property
+    def key(self) -> str:
+        return self.path.replace(".", "__")
+
+
+def _get(obj: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if obj is None:
+            return None
+        obj = getattr(obj, part)
+    return obj
+
+
+_CLAIM_FIELDS = [
+    Field("policy.plan", "scalar", "plan / type (加入タイプ)"),
+    Field("policy.facility", "scalar", "facility kind"),
+    Field("policy.lost_profit_limit", "int", "lost-profit option limit"),
+    Field("policy.enrolled_on", "date", "application receipt date (中途加入)"),
+    Field("policy.retroactive_date", "date", "retroactive date (遡及日)"),
+    Field("policy.jma_member", "bool", "JMA A① member"),
+    Field("incident.occurred_on", "date", "date the incident occurred (事由発生日)"),
+    Field("incident.discovered_on", "date", "date the incident was discovered"),
+    Field("incident.claim_made_on", "date", "date damages were first claimed"),
+    Field("incident.cause", "scalar", "cause"),
+    Field("incident.attack.kind", "scalar", "attack kind"),
+    Field("incident.attack.status", "scalar", "attack status"),
+    Field("incident.attack.state_sponsored", "bool", "state-sponsored attack"),
+    Field("incident.discovered_by", "scalar", "who brought the (suspected) attack to the insured's attention"),
+    Field("incident.leak.status", "scalar", "leak status"),
+    Field("incident.leak.personal_records", "int", "persons whose personal information leaked"),
+    Field("incident.leak.subjects", "list", "whose personal information leaked"),
+    Field("incident.leak.corporate_info", "bool", "corporate information leaked"),
+    Field("incident.leak.obtained_by_deceit", "bool", "information obtained by deceit"),
+    Field("incident.evidence", "list", "how the leak became objectively evident"),
+    Field("incident.acts.intentional", "scalar", "who acted intentionally"),
+    Field("incident.acts.crime", "scalar", "who committed a crime"),
+    Field("incident.acts.known_violation", "scalar", "who knowingly broke the law"),
+    Field("incident.circumstances", "list", "circumstances that can trigger exclusions"),
+    Field("incident.software_days_in_production", "int", "days the new/revised software had been in production"),
+    Field("incident.closure_days", "int", "days closed (休業日数)"),
+    Field("incident.reports", "list", "reports made"),
+]
+
+_DERIVED = [
+    Field("cover.start", "date", "start of cover: period start or mid-term enrolment start",
+          "000 §14 中途加入; 004 加入にあたって 中途加入"),
+    Field("cover.end", "date", "end of cover (period end)", "000 §14; 004 表紙"),
+    Field("incident.leak.subjects_count", "int", "number of kinds of data subject that leaked",
+          "000 §15 費用固有② (officers only)"),
+    Field("losses.categories", "list", "loss categories claimed", "claim-file contract: losses"),
+]
+
+LINE_FIELDS = [
+    Field("line.category", "scalar", "loss category"),
+    Field("line.amount", "int", "amount claimed (yen)"),
+    Field("line.persons", "int", "persons the line is for"),
+    Field("line.index", "int", "position of the line in losses (0-based)"),
+]
+
+FIELDS: dict[str, Field] = {f.path: f for f in _CLAIM_FIELDS + _DERIVED + LINE_FIELDS}
+
+
+def ordinal(d: dt.date) -> int:
+    return d.toordinal()
+
+
+def _put(fact: dict, field: Field, raw: Any) -> None:
+    if raw is None:
+        return
+    if field.kind == "date":
+        fact[field.key] = ordinal(raw)
+    elif field.kind == "list":
+        fact[field.key] = len(raw)  # the list was given (possibly empty)
+        for member in raw:
+            fact[f"{field.key}__{member}"] = True
+    else:
+        fact[field.key] = raw
+
+
+def claim_fact(claim: Claim, programme: Programme) -> dict:
+    fact: dict[str, Any] = {"id": "claim", "t": "claim", "plan_kind": programme.plan_kind(claim.policy.plan)}
+    for f in _CLAIM_FIELDS:
+        _put(fact, f, _get(claim, f.path))
+    _put(fact, FIELDS["cover.start"], programme.cover_start(claim.policy.enrolled_on))
+    _put(fact, FIELDS["cover.end"], programme.period_end)
+    leak = claim.incident.leak
+    if leak is not None and leak.subjects is not None:
+        fact[FIELDS["incident.leak.subjects_count"].key] = len(set(leak.subjects))
+    _put(fact, FIELDS["losses.categories"], sorted({line.category for line in claim.losses}))
+    return fact
+
+
+def line_fact(index: int, line: LossLine) -> dict:
+    fact = {"id": f"line{index}", "t": "line", "line__index": index,
+            "line__category": line.category, "line__amount": line.amount}
+    if line.persons is not None:
+        fact["line__persons"] = line.persons
+    return fact
+
+
+def claim_facts(claim: Claim, programme: Programme) -> list[dict]:
+    return [claim_fact(claim, programme)] + [line_fact(i, ln) for i, ln in enumerate(claim.losses)]
+
+
+def to_fact_value(field: Field, literal: Any) -> Any:
+    """Convert a literal written in a rule to the representation used in facts."""
+    if field.kind == "date":
+        if isinstance(literal, str):
+            literal = dt.date.fromisoformat(literal)
+        return ordinal(literal)
+    return literal
+
+
+Getter = Callable[[Claim], Any]
