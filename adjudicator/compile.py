@@ -100,7 +100,7 @@ def contradictions(rule: Rule) -> list[str]:
 def _param(programme: Programme, dotted: str) -> Any:
     node: Any = programme.data
     for part in dotted.split("."):
-        node = node[part]
+        node = node[int(part)] if isinstance(node, list) else node[part]
     return value(node)
 
 

@@ -160,4 +160,11 @@ def resolve(book: Rulebook, programme: Programme, firings: list[Firing], n_lines
             msg = book.messages["line_unmapped"]
             ln.refused_by = {"rule": None, "clause": "claim-file contract: losses", "text": msg["ja"], "text_en": msg["en"]}
 
-    return RuleOutcome(coverages, lines, list(needs.values()), list(duties.values()), notes, trace)
+    # Only facts a still-undecided coverage waits for are asked for; a coverage another rule has
+    # already decided (excluded / not covered) does not need them (the trace keeps the firing).
+    pending = []
+    for entry in needs.values():
+        waiting = [c for c in entry["coverages"] if coverages[c].status == "needs_information"]
+        if waiting:
+            pending.append(dict(entry, coverages=waiting))
+    return RuleOutcome(coverages, lines, pending, list(duties.values()), notes, trace)

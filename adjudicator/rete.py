@@ -17,6 +17,7 @@ about 3.5x faster than `durable.engine.Host` and free of its background threads.
    process, cached and reused.
  8 > 255 properties per fact, floats: checked before asserting (ints only, no floats, flat facts).
  9 dispatch thread races the caller: no dispatch thread; a lock serialises each ruleset.
+(also) `$or` conditions fire once per satisfied branch: identical (rule, facts) firings are merged.
 10 several sids in one assert_facts, then delete -> segfault: exactly one sid per call.
 11 32-bit sid hash collisions join two claims: one live sid per ruleset at a time (the lock).
 """
@@ -110,9 +111,14 @@ class Ruleset:
             try:
                 result = _core.start_action_for_state(handle, state)
                 message = result[1] if result else None
+                seen = set()
                 while message:
                     for rule, matched in json.loads(message).items():
-                        if rule != CATCH_ALL:
+                        # The core compiles `$or` into one path per branch, so a rule whose facts
+                        # satisfy several branches fires once per branch: keep the first.
+                        key = (rule, tuple(sorted((a, f["id"]) for a, f in matched.items())))
+                        if rule != CATCH_ALL and key not in seen:
+                            seen.add(key)
                             firings.append(Firing(rule, matched))
                     message = _core.complete_and_start_action(handle, state)
             finally:

@@ -117,16 +117,21 @@ def _fingerprint(root: Path) -> str:
 def _expand_requires(rule: Rule) -> list[Rule]:
     """A rule that requires facts gets, per fact, a companion that answers needs_information.
 
-    The main rule only fires when the fact is present. The companion keeps the rule's other
-    conditions, asks that the fact be absent, and says which coverages wait for it.
+    The main rule only fires when the fact is present. The companion keeps the rule's conditions
+    on facts it does not require, asks that the fact be absent, and says which coverages wait for it.
     """
     from .compile import mentions  # local import: compile depends on this module
 
     out = []
     covs = rule.effect.coverages
+    # A companion drops every condition on ANY required fact: when several are missing, each
+    # companion must still fire, or the coverage would fall to a silent "not covered".
+    def free(c: Any) -> bool:
+        return not any(mentions(c, p) for p in rule.requires)
+
     for path in rule.requires:
-        when = [c for c in rule.when if not mentions(c, path)]
-        line = [c for c in rule.line if not mentions(c, path)]
+        when = [c for c in rule.when if free(c)]
+        line = [c for c in rule.line if free(c)]
         cond = {"fact": path, "present": False}
         if path.startswith("line."):
             line = line + [cond]
