@@ -25,7 +25,7 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
         return _fail_input(exc.problems)
     decision = decide(claim, book, catalogue)
     if args.format == "json":
-        out = to_json(decision)
+        out = to_json(decision, pretty=True)
     else:
         from .explain import render
         out = render(decision, fmt=args.format, lang=args.lang, audit=args.audit, claim=claim, book=book,

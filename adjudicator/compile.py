@@ -142,14 +142,13 @@ def _expr(cond: dict, programme: Programme) -> dict:
 
 
 def compile_rule(rule: Rule, programme: Programme) -> dict:
-    claim_terms: list[dict] = [{"t": "claim"}]
-    if rule.plans:
-        claim_terms.append({"$or": [{"plan_kind": k} for k in rule.plans]})
-    claim_terms += [_expr(c, programme) for c in rule.when]
+    plan_term = [{"$or": [{"plan_kind": k} for k in rule.plans]}] if rule.plans else []
+    claim_terms: list[dict] = [{"t": "claim"}] + [_expr(c, programme) for c in rule.when]
     if rule.on == "claim":
-        return {"all": [{"c": {"$and": claim_terms}}]}
-    line_terms = [{"t": "line"}] + [_expr(c, programme) for c in rule.line]
-    line_part = {"l": {"$and": line_terms}}
+        return {"all": [{"c": {"$and": claim_terms[:1] + plan_term + claim_terms[1:]}}]}
+    # Line facts carry plan_kind too, so a line rule joins the claim fact only when it reads it
+    # (every join repeats the whole claim fact in the firing's message).
+    line_part = {"l": {"$and": [{"t": "line"}] + plan_term + [_expr(c, programme) for c in rule.line]}}
     if len(claim_terms) == 1:
         return {"all": [line_part]}
     return {"all": [{"c": {"$and": claim_terms}}, line_part]}

@@ -54,25 +54,35 @@ def _render_value(f, fact: dict, path: str):
     return v
 
 
-def _matched_facts(rule: Rule, firing: Firing) -> dict:
-    """The values of the facts the rule's conditions read, as the engine matched them."""
+_paths_cache: dict[tuple[str, str], tuple[tuple[str, ...], bool]] = {}
+
+
+def _rule_paths(rule: Rule) -> tuple[str, ...]:
+    """The fact paths a rule's conditions read (cached: rules are immutable once loaded)."""
     from .compile import iter_conditions
 
+    key = (rule.source_file, rule.id)
+    hit = _paths_cache.get(key)
+    if hit is None:
+        paths = []
+        for c in iter_conditions(rule.when + rule.line):
+            paths.append(c["fact"])
+            other = next((v for v in c.values() if isinstance(v, dict) and "fact" in v), None)
+            if other:
+                paths.append(other["fact"])
+        hit = _paths_cache[key] = (tuple(dict.fromkeys(paths + list(rule.requires))), bool(rule.plans))
+    return hit[0]
+
+
+def _matched_facts(rule: Rule, firing: Firing) -> dict:
+    """The values of the facts the rule's conditions read, as the engine matched them."""
     out: dict = {}
     claim = firing.facts.get("c")
     line = firing.facts.get("l")
-    paths = []
-    for c in iter_conditions(rule.when + rule.line):
-        paths.append(c["fact"])
-        other = next((v for v in c.values() if isinstance(v, dict) and "fact" in v), None)
-        if other:
-            paths.append(other["fact"])
-    for path in dict.fromkeys(paths + list(rule.requires)):
-        f = FIELDS[path]
+    for path in _rule_paths(rule):
         source = line if path.startswith("line.") else claim
-        if source is None:
-            continue
-        out[path] = _render_value(f, source, path)
+        if source is not None:
+            out[path] = _render_value(FIELDS[path], source, path)
     if line is not None:
         out.setdefault("line.index", line["line__index"])
         out.setdefault("line.category", line["line__category"])
@@ -88,9 +98,18 @@ def _reason(rule: Rule, extra: dict | None = None) -> dict:
     return r
 
 
+_index_cache: dict[str, tuple[dict, dict]] = {}
+
+
+def _index(book: Rulebook) -> tuple[dict[str, Rule], dict[str, int]]:
+    key = book.sha256 + book.root
+    if key not in _index_cache:
+        _index_cache[key] = (book.by_id(), {r.id: i for i, r in enumerate(book.rules)})
+    return _index_cache[key]
+
+
 def resolve(book: Rulebook, programme: Programme, firings: list[Firing], n_lines: int) -> RuleOutcome:
-    rules = book.by_id()
-    order = {r.id: i for i, r in enumerate(book.rules)}
+    rules, order = _index(book)
     coverages = {c: CoverageState() for c in programme.coverage_ids}
     lines = [LineState(i) for i in range(n_lines)]
     needs: dict[str, dict] = {}

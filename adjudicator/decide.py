@@ -97,6 +97,8 @@ def adjudicate(claim: Any, rules: str | os.PathLike | None = None) -> dict:
     return decide(parse_claim(claim, catalogue), book, catalogue)
 
 
-def to_json(decision: dict) -> str:
-    """Canonical JSON: the same decision gives the same bytes."""
-    return json.dumps(decision, ensure_ascii=False, indent=2) + "\n"
+def to_json(decision: dict, pretty: bool = False) -> str:
+    """Canonical JSON: the same decision gives the same bytes (compact uses the C encoder)."""
+    if pretty:
+        return json.dumps(decision, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(decision, ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -116,8 +116,8 @@ def claim_fact(claim: Claim, programme: Programme) -> dict:
     return fact
 
 
-def line_fact(index: int, line: LossLine) -> dict:
-    fact = {"id": f"line{index}", "t": "line", "line__index": index,
+def line_fact(index: int, line: LossLine, plan_kind: str) -> dict:
+    fact = {"id": f"line{index}", "t": "line", "plan_kind": plan_kind, "line__index": index,
             "line__category": line.category, "line__amount": line.amount}
     if line.persons is not None:
         fact["line__persons"] = line.persons
@@ -125,7 +125,8 @@ def line_fact(index: int, line: LossLine) -> dict:
 
 
 def claim_facts(claim: Claim, programme: Programme) -> list[dict]:
-    return [claim_fact(claim, programme)] + [line_fact(i, ln) for i, ln in enumerate(claim.losses)]
+    head = claim_fact(claim, programme)
+    return [head] + [line_fact(i, ln, head["plan_kind"]) for i, ln in enumerate(claim.losses)]
 
 
 def to_fact_value(field: Field, literal: Any) -> Any:

@@ -4,8 +4,8 @@ It drives the C core (`durable_rules_engine`) directly, which the project's meas
 about 3.5x faster than `durable.engine.Host` and free of its background threads. Each item of
 ../shared/notes/durable_rules.md is neutralised here (tests/test_rete.py proves it):
 
- 1 unhandled fact, then delete_state -> segfault: every ruleset gets a catch-all rule on `id`, and
-   every fact must carry an `id`; if the core still reports "not handled" the ruleset is discarded
+ 1 unhandled fact, then delete_state -> segfault: every ruleset gets a catch-all rule whose first
+   node takes any fact with an `id` (and never fires), and every fact must carry an `id`; if the core still reports "not handled" the ruleset is discarded
    (never delete_state on it) and rebuilt.
  2 ~1,024 live sids per ruleset: one sid per ruleset, deleted after every claim.
  3 exceptions inside actions swallowed: no Python actions run inside the core; we only collect the
@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import durable_rules_engine as _core
 
 CATCH_ALL = "__catch_all__"
+_NEVER = "__never__"
 _SID = "0"
 _MAX_PROPERTIES = 250  # the core fails at 255 (error 302); keep a margin for `sid`
 _MAX_SAFE_INT = 2 ** 53
@@ -58,6 +59,8 @@ def _check_facts(facts: list[dict]) -> None:
         if fact["id"] in ids:
             raise RuleEngineError(f"duplicate fact id {fact['id']!r} (the core would reject the whole batch)")
         ids.add(fact["id"])
+        if fact.get("t") == _NEVER:
+            raise RuleEngineError(f"fact type {_NEVER!r} is reserved")
         if "sid" in fact:
             raise RuleEngineError("facts must not carry 'sid'; the adapter assigns it")
         if len(fact) > _MAX_PROPERTIES:
@@ -78,7 +81,9 @@ class Ruleset:
         if CATCH_ALL in definition:
             raise RuleEngineError(f"rule name {CATCH_ALL!r} is reserved")
         self._definition = copy.deepcopy(definition)
-        self._definition[CATCH_ALL] = {"all": [{"m": {"$ex": {"id": 1}}}]}
+        # Every fact enters this rule's first node, so the core counts it as handled (item 1);
+        # the join waits for a fact type no claim has, so it never fires and costs no message.
+        self._definition[CATCH_ALL] = {"all": [{"m": {"$ex": {"id": 1}}}, {"n": {"t": _NEVER}}]}
         self._json = json.dumps(self._definition, ensure_ascii=False, sort_keys=True)
         self._lock = threading.Lock()
         self._pid = None
@@ -127,14 +132,23 @@ class Ruleset:
 
 
 _cache: dict[str, Ruleset] = {}
+_by_identity: dict[int, tuple[dict, Ruleset]] = {}
 _cache_lock = threading.Lock()
 
 
 def ruleset_for(definition: dict) -> Ruleset:
-    """One Ruleset per distinct definition per process (the core never frees rulesets)."""
+    """One Ruleset per distinct definition per process (the core never frees rulesets).
+
+    Callers pass the same (cached, never mutated) definition object claim after claim, so the
+    object's identity is checked first and the content hash only on a miss.
+    """
+    hit = _by_identity.get(id(definition))
+    if hit is not None and hit[0] is definition:
+        return hit[1]
     key = hashlib.sha256(json.dumps(definition, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     with _cache_lock:
         rs = _cache.get(key)
         if rs is None:
             rs = _cache[key] = Ruleset(definition)
+        _by_identity[id(definition)] = (definition, rs)
         return rs
