@@ -67,7 +67,7 @@ class Rule(BaseModel):
     title: Text
     text: Text
     wording: Optional[str] = None
-    choice: Optional[str] = None          # a reading chosen where the seed is silent or ambiguous
+    choice: Optional[Text] = None         # a reading chosen where the seed is silent or ambiguous
     programmes: list[str]
     plans: Optional[list[str]] = None     # plan kinds the rule applies to
     on: Literal["claim", "line"] = "claim"
@@ -94,6 +94,7 @@ class Rulebook(BaseModel):
     out_of_scope: list[dict] = []
     messages: dict = {}
     duties: dict = {}
+    ui: dict = {}
     root: str = ""
 
     def for_programme(self, programme: str) -> list[Rule]:
@@ -178,7 +179,7 @@ def _load(root: Path) -> Rulebook:
     messages = yaml.safe_load((root / "messages.yaml").read_text(encoding="utf-8")) if (root / "messages.yaml").exists() else {}
     return Rulebook(version=str(meta["version"]), sha256=_fingerprint(root), rules=rules,
                     out_of_scope=(oos or {}).get("items", []), messages=messages.get("messages", {}),
-                    duties=messages.get("duties", {}), root=str(root))
+                    duties=messages.get("duties", {}), ui=messages.get("ui", {}), root=str(root))
 
 
 class RulebookError(ValueError):

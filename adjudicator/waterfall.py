@@ -111,10 +111,12 @@ def _treat(programme: Programme, plan: str | None, claim: Claim, cov: str, lines
                 summary.append(_allocate(group, value(t["cap"]), "sublimit", t["cap"].get("reference", ref), label))
         elif kind == "coinsurance":
             pct = value(t["percent"])
+            before = sum(ln.amount for ln in lines)
             for ln in lines:
                 ln.set(kind, percent_of(ln.amount, pct), ref, label, percent=pct)
-            summary.append({"step": kind, "percent": pct, "after": sum(ln.amount for ln in lines), "clause": ref,
-                            **({"label": label} if label else {})})
+            after = sum(ln.amount for ln in lines)
+            summary.append({"step": kind, "percent": pct, "before": before, "after": after, "cut": before - after,
+                            "clause": ref, **({"label": label} if label else {})})
         elif kind == "deductible":
             summary.append(_deduct(lines, value(t["amount"]), kind, ref, label))
         else:
