@@ -95,6 +95,11 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
         eff = r.effect.kind + (f" {r.effect.target}" if r.effect.target else "") + \
             (f" {','.join(r.effect.coverages)}" if r.effect.coverages and r.effect.kind != "map_line" else "")
         out.append(f"{r.id:<44} {r.clause:<28} {eff:<40} {r.title.ja} / {r.title.en}")
+    if not args.programme:
+        out.append("")
+        out.append("Out of scope (rules/out_of_scope.yaml):")
+        for item in book.out_of_scope:
+            out.append(f"  {item['clause']:<28} {item['item']}: {item['reason']}")
     sys.stdout.write("\n".join(out) + "\n")
     return 0
 
