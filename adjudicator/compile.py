@@ -133,8 +133,10 @@ def _expr(cond: dict, programme: Programme) -> dict:
         return {"$ex": {key: 1}} if arg else {"$nex": {key: 1}}
     # comparisons
     if isinstance(arg, dict) and "fact" in arg:
-        rhs: Any = {"$m": _field(arg["fact"]).key}
-    elif isinstance(arg, dict) and "param" in arg:
+        other = _field(arg["fact"]).key
+        # never let the core compare against a property the fact lacks (rete.py item 12)
+        return {"$and": [{"$ex": {key: 1}}, {"$ex": {other: 1}}, {_CMP[op]: {key: {"$m": other}}}]}
+    if isinstance(arg, dict) and "param" in arg:
         rhs = conv(_param(programme, arg["param"]))
     else:
         rhs = conv(arg)

@@ -4,8 +4,8 @@ It drives the C core (`durable_rules_engine`) directly, which the project's meas
 about 3.5x faster than `durable.engine.Host` and free of its background threads. Each item of
 ../shared/notes/durable_rules.md is neutralised here (tests/test_rete.py proves it):
 
- 1 unhandled fact, then delete_state -> segfault: every ruleset gets a catch-all rule whose first
-   node takes any fact with an `id` (and never fires), and every fact must carry an `id`; if the core still reports "not handled" the ruleset is discarded
+ 1 unhandled fact, then delete_state -> segfault: every ruleset gets a catch-all rule matching any
+   fact with an `id` (its firings are dropped), and every fact must carry an `id`; if the core still reports "not handled" the ruleset is discarded
    (never delete_state on it) and rebuilt.
  2 ~1,024 live sids per ruleset: one sid per ruleset, deleted after every claim.
  3 exceptions inside actions swallowed: no Python actions run inside the core; we only collect the
@@ -20,6 +20,11 @@ about 3.5x faster than `durable.engine.Host` and free of its background threads.
 (also) `$or` conditions fire once per satisfied branch: identical (rule, facts) firings are merged.
 10 several sids in one assert_facts, then delete -> segfault: exactly one sid per call.
 11 32-bit sid hash collisions join two claims: one live sid per ruleset at a time (the lock).
+12 (found here) a rule whose join never completes, together with an `$ex` test on a property the
+   fact lacks, corrupts the core's heap (segfault / "free(): invalid pointer"; a `$m` comparison on
+   such a heap matched wrongly before crashing). No join-never rules; a `$m` comparison is always
+   preceded by `$ex` tests on both properties (compile.py). tests/test_rete.py runs the combinations
+   in subprocesses.
 """
 from __future__ import annotations
 
@@ -34,7 +39,6 @@ from dataclasses import dataclass
 import durable_rules_engine as _core
 
 CATCH_ALL = "__catch_all__"
-_NEVER = "__never__"
 _SID = "0"
 _MAX_PROPERTIES = 250  # the core fails at 255 (error 302); keep a margin for `sid`
 _MAX_SAFE_INT = 2 ** 53
@@ -59,8 +63,6 @@ def _check_facts(facts: list[dict]) -> None:
         if fact["id"] in ids:
             raise RuleEngineError(f"duplicate fact id {fact['id']!r} (the core would reject the whole batch)")
         ids.add(fact["id"])
-        if fact.get("t") == _NEVER:
-            raise RuleEngineError(f"fact type {_NEVER!r} is reserved")
         if "sid" in fact:
             raise RuleEngineError("facts must not carry 'sid'; the adapter assigns it")
         if len(fact) > _MAX_PROPERTIES:
@@ -81,9 +83,10 @@ class Ruleset:
         if CATCH_ALL in definition:
             raise RuleEngineError(f"rule name {CATCH_ALL!r} is reserved")
         self._definition = copy.deepcopy(definition)
-        # Every fact enters this rule's first node, so the core counts it as handled (item 1);
-        # the join waits for a fact type no claim has, so it never fires and costs no message.
-        self._definition[CATCH_ALL] = {"all": [{"m": {"$ex": {"id": 1}}}, {"n": {"t": _NEVER}}]}
+        # Every fact matches this rule, so the core counts it as handled (item 1). Its firings are
+        # dropped below. (A cheaper "join that never completes" catch-all was tried and corrupts
+        # the core's memory together with an `$ex` test on an absent property: item 12.)
+        self._definition[CATCH_ALL] = {"all": [{"m": {"$ex": {"id": 1}}}]}
         self._json = json.dumps(self._definition, ensure_ascii=False, sort_keys=True)
         self._lock = threading.Lock()
         self._pid = None

@@ -158,3 +158,43 @@ def test_stability_50000_claims_one_process_memory_flat():
     growth_kb = out["rss_end_kb"] - out["rss_after_warmup_kb"]
     print(out, "growth_kb", growth_kb)
     assert growth_kb < 8 * 1024, out  # flat: under 8 MB over 45,000 claims after warm-up
+
+
+ITEM12 = r'''
+import json, sys
+import pydantic, yaml  # a busier heap makes the corruption show
+from adjudicator import rete
+from adjudicator.compile import compile_rule
+definition = {"r": {"all": [{"c": {"$and": [{"t": "claim"}, {"$ex": {"b": 1}}, {"$lt": {"a": {"$m": "b"}}}]}}]},
+              "r2": {"all": [{"c": {"$and": [{"t": "claim"}, {"$nex": {"b": 1}}]}}]}}
+rs = rete.Ruleset(definition)
+wrong = 0
+for i in range(3000):
+    facts = [{"id": "claim", "t": "claim", "a": i % 7, "x": i, **({"b": 3} if i % 3 == 0 else {})}] + \
+            [{"id": f"l{j}", "t": "line", "k": j} for j in range(i % 5)]
+    fired = {f.rule for f in rs.run(facts)}
+    expect = {"r"} if (i % 3 == 0 and i % 7 < 3) else set()
+    expect |= {"r2"} if i % 3 else set()
+    wrong += fired != expect
+print(wrong)
+'''
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_item12_absent_properties_and_comparisons_do_not_corrupt_the_core(round_):
+    r = subprocess.run([sys.executable, "-c", ITEM12], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, (r.returncode, r.stderr[-500:])
+    assert r.stdout.strip() == "0"
+
+
+def test_compiled_comparisons_guard_both_properties():
+    from adjudicator.catalogue import load_catalogue
+    from adjudicator.compile import compile_programme
+    from adjudicator.rulebook import load_rulebook
+    cat, book = load_catalogue(), load_rulebook()
+    for pid in cat.programmes:
+        text = json.dumps(compile_programme(book, cat[pid]))
+        for m in __import__("re").finditer(r'\{"\$(lt|lte|gt|gte)": \{"([^"]+)": \{"\$m": "([^"]+)"\}\}\}', text):
+            left, right = m.group(2), m.group(3)
+            before = text[:m.start()]
+            assert f'{{"$ex": {{"{right}": 1}}}}' in before[-200:] and f'{{"$ex": {{"{left}": 1}}}}' in before[-200:]
