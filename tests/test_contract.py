@@ -7,7 +7,7 @@ import yaml
 from adjudicator import ClaimError, adjudicate
 from adjudicator.verify import merge
 
-from conftest import EXAMPLES, ROOT, run_cli
+from support import EXAMPLES, ROOT, run_cli
 
 
 @pytest.mark.parametrize("name", ["fukuoka_seed_example.yaml", "nagano_seed_example.yaml"])

@@ -13,7 +13,7 @@ from adjudicator.load import parse_claim
 from adjudicator.rulebook import load_rulebook
 from adjudicator.verify import load_bases, merge
 
-from conftest import EXAMPLES, run_cli
+from support import EXAMPLES, run_cli
 
 BASES = load_bases()
 CLAIMS = {

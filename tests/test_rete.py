@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from adjudicator import rete
-from conftest import ROOT
+from support import ROOT
 
 DEF = {
     "claim_rule": {"all": [{"c": {"$and": [{"t": "claim"}, {"$lt": {"a": {"$m": "b"}}}]}}]},
