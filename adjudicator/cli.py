@@ -23,7 +23,18 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
         claim = parse_claim(args.claim_file, catalogue)
     except ClaimError as exc:
         return _fail_input(exc.problems)
-    decision = decide(claim, book, catalogue)
+    if args.ledger or args.record or args.readjudicate:
+        from .ledger import Ledger, LedgerError
+        raw = _raw_input(args.claim_file)
+        try:
+            with Ledger(args.ledger) as ledger:
+                _, decision = ledger.record(raw, claim, catalogue, lambda c, note: decide(c, book, catalogue, note),
+                                            readjudicate=args.readjudicate)
+        except LedgerError as exc:
+            field, _, msg = str(exc).partition(": ")
+            return _fail_input([(field, msg)])
+    else:
+        decision = decide(claim, book, catalogue)
     if args.format == "json":
         out = to_json(decision, pretty=True)
     else:
@@ -31,6 +42,124 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
         out = render(decision, fmt=args.format, lang=args.lang, audit=args.audit, claim=claim, book=book,
                      catalogue=catalogue)
     sys.stdout.write(out)  # written only once everything succeeded: nothing half-written
+    return 0
+
+
+def _raw_input(path: str) -> dict:
+    from .load import read_claim_file
+    return read_claim_file(path)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from .ledger import Ledger
+    with Ledger(args.ledger) as ledger:
+        ok, message = ledger.verify()
+    print(("OK: " if ok else "TAMPERED: ") + message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
+def cmd_audit_show(args: argparse.Namespace) -> int:
+    from .explain import render
+    from .ledger import Ledger, LedgerError
+    try:
+        with Ledger(args.ledger) as ledger:
+            rec = ledger.find(args.id)
+    except LedgerError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    catalogue, book = load_catalogue(args.rules), load_rulebook(args.rules)
+    claim = parse_claim(rec.effective, catalogue)
+    doc = render(rec.decision, fmt=args.format, lang=args.lang, audit=True, claim=claim, book=book, catalogue=catalogue)
+    header = (f"ledger record {rec.seq} · recorded {rec.row['recorded_at']} · hash {rec.row['hash']} · "
+              f"prev {rec.row['prev_hash']} · rulebook {rec.row['rulebook_version']} {rec.row['rulebook_sha256']}\n")
+    if args.format == "html":
+        doc = doc.replace("<body>", f"<body>\n<p class=\"meta\">{header}</p>", 1)
+    else:
+        doc = header + "\n" + doc
+    sys.stdout.write(doc)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .compare import compare, describe
+    from .decide import to_json
+    from .ledger import Ledger, LedgerError
+    try:
+        with Ledger(args.ledger) as ledger:
+            rec = ledger.find(args.id)
+    except LedgerError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    catalogue, book = load_catalogue(args.rules), load_rulebook(args.rules)
+    claim = parse_claim(rec.effective, catalogue)
+    note = {k: v for k, v in rec.decision["prior_payments"].items() if k in ("source", "records")}
+    now = decide(claim, book, catalogue, note if note.get("source") == "ledger" else None)
+    stored = rec.row["decision_json"] + "\n"
+    if to_json(now) == stored:
+        print(f"record {rec.seq} ({rec.claim_id}): byte-identical under rulebook {book.version} {book.sha256}")
+        return 0
+    change = compare(rec.decision, now)
+    print(f"record {rec.seq} ({rec.claim_id}): DIFFERENT under rulebook {book.version} {book.sha256} "
+          f"(recorded under {rec.row['rulebook_version']} {rec.row['rulebook_sha256']})")
+    for line in describe(change, "the record", "the current rulebook") or ["  (metadata only)"]:
+        print(line)
+    return 1
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+    ledger = None
+    if args.ledger:
+        from .ledger import Ledger
+        ledger = Ledger(args.ledger)
+        if args.workers > 1:
+            print("batch: with a ledger, claims are adjudicated in input order one at a time "
+                  "(later claims draw on earlier ones' aggregates)", file=sys.stderr)
+    try:
+        total, bad = run_batch(args.input, args.out, workers=args.workers, rules=args.rules, ledger=ledger)
+    except FileNotFoundError as exc:
+        print(f"input: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if ledger is not None:
+            ledger.close()
+    print(f"{total} claims, {bad} with errors -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .batch import read_inputs
+    from .compare import compare, describe
+    books = {k: (load_catalogue(d), load_rulebook(d)) for k, d in (("A", args.rules_a), ("B", args.rules_b))}
+    lines, changed, n, totals, cov_changes = [], 0, 0, {"A": 0, "B": 0}, {}
+    for label, data, problems in read_inputs(args.input):
+        n += 1
+        decisions = {}
+        for k, (cat, book) in books.items():
+            try:
+                decisions[k] = decide(parse_claim(data, cat), book, cat) if not problems else None
+            except ClaimError as exc:
+                decisions[k] = None
+                problems = problems or exc.problems
+        if decisions["A"] is None or decisions["B"] is None:
+            lines.append(f"{label}: invalid claim: " + "; ".join(f"{f}: {m}" for f, m in problems or []))
+            continue
+        totals["A"] += decisions["A"]["total_payable"]
+        totals["B"] += decisions["B"]["total_payable"]
+        change = compare(decisions["A"], decisions["B"])
+        if change["changed"]:
+            changed += 1
+            lines.append(f"{label} ({change['claim_id']}):")
+            lines.extend(describe(change))
+            for c in change["coverages"]:
+                cov_changes[c["coverage"]] = cov_changes.get(c["coverage"], 0) + 1
+    lines += ["", "summary", f"  {'claims':<28}{n:>16,}", f"  {'changed':<28}{changed:>16,}",
+              f"  {'unchanged':<28}{n - changed:>16,}",
+              f"  {'total payable under A':<28}{totals['A']:>16,}", f"  {'total payable under B':<28}{totals['B']:>16,}",
+              f"  {'difference (B - A)':<28}{totals['B'] - totals['A']:>16,}"]
+    for cov, k in sorted(cov_changes.items()):
+        lines.append(f"  {'changed ' + cov:<28}{k:>16,}")
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 
@@ -114,7 +243,40 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--format", choices=["json", "text", "md", "html"], default="json")
     a.add_argument("--lang", choices=["ja", "en"], default="ja")
     a.add_argument("--audit", action="store_true", help="audit view: full trace, input, rulebook sha256")
+    a.add_argument("--ledger", help="record the adjudication in this SQLite ledger")
+    a.add_argument("--record", action="store_true", help="record in the default ledger ($ADJUDICATOR_LEDGER or the user data dir)")
+    a.add_argument("--readjudicate", action="store_true", help="record a claim id that is already in the ledger again")
     a.set_defaults(func=cmd_adjudicate)
+
+    au = sub.add_parser("audit", help="the ledger's audit trail")
+    ausub = au.add_subparsers(dest="audit_command", required=True)
+    av = ausub.add_parser("verify", help="walk the hash chain; report the first altered, removed or reordered record")
+    av.add_argument("--ledger")
+    av.set_defaults(func=cmd_audit_verify)
+    ash = ausub.add_parser("show", help="render one ledger record (audit view)")
+    ash.add_argument("id", help="ledger sequence number or claim id (its latest record)")
+    ash.add_argument("--ledger")
+    ash.add_argument("--format", choices=["text", "md", "html"], default="text")
+    ash.add_argument("--lang", choices=["ja", "en"], default="ja")
+    ash.set_defaults(func=cmd_audit_show)
+
+    rp = sub.add_parser("replay", help="re-adjudicate a recorded claim with the current rulebook and compare")
+    rp.add_argument("id")
+    rp.add_argument("--ledger")
+    rp.set_defaults(func=cmd_replay)
+
+    b = sub.add_parser("batch", help="adjudicate a folder of claim files or a JSONL file")
+    b.add_argument("input")
+    b.add_argument("--out", required=True)
+    b.add_argument("--workers", type=int, default=1)
+    b.add_argument("--ledger")
+    b.set_defaults(func=cmd_batch)
+
+    d = sub.add_parser("diff", help="adjudicate a corpus under two rulebooks and list what changed")
+    d.add_argument("input")
+    d.add_argument("--rules-a", required=True)
+    d.add_argument("--rules-b", required=True)
+    d.set_defaults(func=cmd_diff)
 
     pl = sub.add_parser("plans", help="list the plans of a programme with their limits")
     pl.add_argument("programme", nargs="?")

@@ -23,7 +23,8 @@ def run_rules(claim: Claim, book: Rulebook, catalogue: Catalogue) -> coverage.Ru
     return coverage.resolve(book, programme, firings, len(claim.losses))
 
 
-def decide(claim: Claim, book: Rulebook, catalogue: Catalogue, prior_source: str = "claim_file") -> dict:
+def decide(claim: Claim, book: Rulebook, catalogue: Catalogue, prior_note: dict | None = None) -> dict:
+    """prior_note says where prior payments came from when not from the claim file (e.g. the ledger)."""
     programme = catalogue[claim.programme]
     outcome = run_rules(claim, book, catalogue)
     prior = (claim.prior_payments.model_dump() if claim.prior_payments else
@@ -75,7 +76,7 @@ def decide(claim: Claim, book: Rulebook, catalogue: Catalogue, prior_source: str
         "needs_information": outcome.needs,
         "lines": lines,
         "limits_applied": pay.cuts,
-        "prior_payments": {"source": prior_source if claim.prior_payments or prior_source != "claim_file" else "none",
+        "prior_payments": {**(prior_note or {"source": "claim_file" if claim.prior_payments else "none"}),
                            **prior},
         "duties": outcome.duties,
         "notes": outcome.notes,

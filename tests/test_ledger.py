@@ -1,0 +1,175 @@
+"""Issue 7: the ledger (aggregates across claims, tamper evidence, replay), batch and diff."""
+import json
+import shutil
+import sqlite3
+
+import pytest
+import yaml
+
+from adjudicator.verify import load_bases, merge
+
+from support import EXAMPLES, ROOT, run_cli
+
+
+def claim(tmp_path, name, patch, programme="fukuoka-cyber-2025"):
+    data = merge(load_bases()[programme], patch)
+    data["claim_id"] = name
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+POLICY = {"policy": {"plan": "S1", "policy_number": "FK-1"},
+          "losses": [{"category": "call_center", "amount": 700_000}]}
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    return tmp_path / "ledger.sqlite"
+
+
+def adjudicate(path, ledger, *extra):
+    r = run_cli("adjudicate", str(path), "--ledger", str(ledger), *extra)
+    return r, (json.loads(r.stdout) if r.returncode == 0 else None)
+
+
+def test_two_claims_on_one_policy_share_the_aggregate(tmp_path, ledger):
+    r1, d1 = adjudicate(claim(tmp_path, "C1", POLICY), ledger)
+    r2, d2 = adjudicate(claim(tmp_path, "C2", POLICY), ledger)
+    assert d1["total_payable"] == 700_000 and d1["prior_payments"]["source"] == "ledger"
+    assert d2["prior_payments"] == {"source": "ledger", "records": [1], "liability": 0, "costs": 700_000,
+                                    "brand_protect": 0, "lost_profit": 0}
+    assert d2["total_payable"] == 300_000  # S1 ② 1,000,000 - 700,000 already paid
+    # a claim on another policy is not affected; a claim file's own prior_payments win
+    _, d3 = adjudicate(claim(tmp_path, "C3", merge(POLICY, {"policy": {"policy_number": "FK-2"}})), ledger)
+    assert d3["total_payable"] == 700_000
+    _, d4 = adjudicate(claim(tmp_path, "C4", merge(POLICY, {"prior_payments": {"costs": 0}})), ledger)
+    assert d4["total_payable"] == 700_000 and d4["prior_payments"]["source"] == "claim_file"
+
+
+def test_a_claim_id_twice_is_refused_unless_readjudicated(tmp_path, ledger):
+    path = claim(tmp_path, "C1", POLICY)
+    adjudicate(path, ledger)
+    r, _ = adjudicate(path, ledger)
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.startswith("claim_id: 'C1' is already recorded")
+    r, d = adjudicate(path, ledger, "--readjudicate")
+    assert r.returncode == 0 and d["total_payable"] == 700_000  # its own earlier record does not count
+    rows = sqlite3.connect(ledger).execute("SELECT seq, claim_id, supersedes FROM records").fetchall()
+    assert rows == [(1, "C1", None), (2, "C1", 1)]
+    # a re-adjudicated claim counts once for later claims on the policy
+    _, d2 = adjudicate(claim(tmp_path, "C2", POLICY), ledger)
+    assert d2["prior_payments"]["costs"] == 700_000
+
+
+def make_chain(tmp_path, ledger, n=4):
+    for i in range(n):
+        adjudicate(claim(tmp_path, f"C{i}", merge(POLICY, {"policy": {"policy_number": f"P{i}"}})), ledger)
+    r = run_cli("audit", "verify", "--ledger", str(ledger))
+    assert r.returncode == 0 and r.stdout.startswith(f"OK: {n} records")
+
+
+@pytest.mark.parametrize("tamper,words", [
+    ("UPDATE records SET decision_json = replace(decision_json, '700000', '900000') WHERE seq = 2", "seq 2 (C1) was altered"),
+    ("UPDATE records SET claim_id = 'X' WHERE seq = 3", "seq 3 (X) was altered"),
+    ("DELETE FROM records WHERE seq = 2", "seq 2 is missing"),
+    ("UPDATE records SET seq = -seq WHERE seq IN (2, 3); UPDATE records SET seq = 3 WHERE seq = -2; "
+     "UPDATE records SET seq = 2 WHERE seq = -3", "does not follow the record before it"),
+    ("DELETE FROM records WHERE seq = 4", "removed from the end"),
+])
+def test_tampering_of_each_kind_is_detected(tmp_path, ledger, tamper, words):
+    make_chain(tmp_path, ledger)
+    db = sqlite3.connect(ledger)
+    db.executescript(tamper)
+    db.commit()
+    db.close()
+    r = run_cli("audit", "verify", "--ledger", str(ledger))
+    assert r.returncode == 1 and "TAMPERED" in r.stderr and words in r.stderr, r.stderr
+
+
+def test_replay_is_identical_and_reports_a_changed_rulebook(tmp_path, ledger):
+    _, d = adjudicate(claim(tmp_path, "C1", POLICY), ledger)
+    r = run_cli("replay", "C1", "--ledger", str(ledger))
+    assert r.returncode == 0 and "byte-identical" in r.stdout
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    p = rules / "programmes" / "fukuoka-cyber-2025.yaml"
+    p.write_text(p.read_text(encoding="utf-8").replace("clinic:        {value: 1000000,", "clinic:        {value: 500000,", 1),
+                 encoding="utf-8")
+    r = run_cli("--rules", str(rules), "replay", "C1", "--ledger", str(ledger))
+    assert r.returncode == 1 and "DIFFERENT" in r.stdout
+    assert "incident_response: covered 700,000 -> covered 500,000" in r.stdout
+
+
+def test_audit_show_renders_the_record(tmp_path, ledger):
+    _, d = adjudicate(claim(tmp_path, "C1", POLICY), ledger)
+    r = run_cli("audit", "show", "C1", "--ledger", str(ledger), "--format", "html", "--lang", "en")
+    assert r.returncode == 0 and "ledger record 1" in r.stdout and d["rulebook"]["sha256"] in r.stdout
+    assert "FK-TRIG-ALL-RISK" in r.stdout and "call_center" in r.stdout
+
+
+def corpus(tmp_path, n=120):
+    bases = load_bases()
+    lines = []
+    for i in range(n):
+        prog = ["fukuoka-cyber-2025", "nagano-privacy-2016", "jma-support"][i % 3]
+        data = merge(bases[prog], {"claim_id": f"B{i:04d}"})
+        if prog != "jma-support":
+            data["losses"] = [{"category": "damages", "amount": 100_000 * (i + 1)}]
+        if i % 17 == 0:
+            data["incident"]["cause"] = "meteor"  # a bad claim, reported without stopping the batch
+        lines.append(json.dumps(data, default=str))
+    lines.insert(5, "{not json")
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_batch_output_is_identical_for_1_and_2_workers(tmp_path):
+    src = corpus(tmp_path)
+    outs = []
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}.jsonl"
+        r = run_cli("batch", str(src), "--out", str(out), "--workers", str(workers))
+        assert r.returncode == 0, r.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    rows = [json.loads(x) for x in outs[0].decode().splitlines()]
+    assert len(rows) == 121
+    assert rows[5] == {"source": "claims.jsonl:6", "errors": [{"field": "(claim file)", "message": rows[5]["errors"][0]["message"]}]}
+    assert rows[0]["errors"][0]["field"] == "incident.cause"  # B0000 is bad (i % 17 == 0)
+    good = [r for r in rows if "claim_id" in r]
+    assert [r["claim_id"] for r in good] == sorted(r["claim_id"] for r in good)  # input order
+
+
+def test_batch_of_a_folder_with_a_ledger(tmp_path):
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    for name in ("C1", "C2"):
+        shutil.move(claim(tmp_path, name, POLICY), folder / f"{name}.yaml")
+    (folder / "bad.yaml").write_text("programme: [", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    r = run_cli("batch", str(folder), "--out", str(out), "--ledger", str(tmp_path / "l.sqlite"), "--workers", "2")
+    assert r.returncode == 0
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r.get("total_payable") for r in rows] == [700_000, 300_000, None]
+    assert rows[2]["source"] == "bad.yaml"
+
+
+def test_diff_reports_a_deliberately_changed_limit(tmp_path):
+    rules_b = tmp_path / "rules_b"
+    shutil.copytree(ROOT / "rules", rules_b)
+    p = rules_b / "programmes" / "nagano-privacy-2016.yaml"
+    p.write_text(p.read_text(encoding="utf-8").replace("brand_protect: {value: 10000000,", "brand_protect: {value: 8000000,"),
+                 encoding="utf-8")
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "nagano_seed_example.yaml", folder)
+    shutil.copy(EXAMPLES / "fukuoka_seed_example.yaml", folder)
+    r = run_cli("diff", str(folder), "--rules-a", str(ROOT / "rules"), "--rules-b", str(rules_b))
+    assert r.returncode == 0, r.stderr
+    assert "nagano_seed_example.yaml (NG-2016-EXAMPLE):" in r.stdout
+    assert "brand_protect: covered 8,472,500 -> covered 8,000,000" in r.stdout
+    assert "total: 16,347,500 -> 15,875,000" in r.stdout
+    assert "fukuoka_seed_example" not in r.stdout.split("summary")[0]
+    summary = r.stdout.split("summary")[1]
+    assert "changed                                    1" in summary and "difference (B - A)                  -472,500" in summary
