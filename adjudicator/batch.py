@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+
+import orjson
 import os
 import sys
 from pathlib import Path
@@ -20,30 +22,32 @@ from .load import ClaimError, parse_claim, read_claim_file
 from .rulebook import load_rulebook
 
 
-def read_inputs(source: str | os.PathLike) -> Iterator[tuple[str, dict | None, list | None]]:
-    """(label, claim dict or None, problems or None) for each claim, in input order."""
+def read_inputs(source: str | os.PathLike) -> Iterator[tuple[str, str, str]]:
+    """(label, kind, payload) per claim in input order: kind "file" with a path, or "json" with a
+    JSONL line. Parsing happens where the claim is adjudicated (in the worker), not here."""
     p = Path(source)
     if p.is_dir():
         for f in sorted(x for x in p.iterdir() if x.suffix.lower() in (".yaml", ".yml", ".json")):
-            try:
-                yield f.name, read_claim_file(f), None
-            except ClaimError as exc:
-                yield f.name, None, exc.problems
+            yield f.name, "file", str(f)
     else:
         with open(p, encoding="utf-8") as fh:
             for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                label = f"{p.name}:{n}"
-                try:
-                    data = json.loads(line)
-                except ValueError as exc:
-                    yield label, None, [("(claim file)", f"not valid JSON: {exc}")]
-                    continue
-                if not isinstance(data, dict):
-                    yield label, None, [("(claim file)", "expected a JSON object")]
-                    continue
-                yield label, data, None
+                if line.strip():
+                    yield f"{p.name}:{n}", "json", line
+
+
+def load_input(item: tuple[str, str, str]) -> dict:
+    """The claim dict of an input item; ClaimError when it cannot be read."""
+    label, kind, payload = item
+    if kind == "file":
+        return read_claim_file(payload)
+    try:
+        data = orjson.loads(payload)
+    except ValueError as exc:
+        raise ClaimError([("(claim file)", f"not valid JSON: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise ClaimError([("(claim file)", "expected a JSON object")])
+    return data
 
 
 _state: dict = {}
@@ -59,37 +63,54 @@ def _error_line(label: str, problems: list) -> str:
                       ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def adjudicate_one(item: tuple[str, dict | None, list | None]) -> str:
-    label, data, problems = item
-    if problems:
-        return _error_line(label, problems)
+def adjudicate_one(item: tuple[str, str, str]) -> str:
     try:
-        claim = parse_claim(data, _state["catalogue"])
+        claim = parse_claim(load_input(item), _state["catalogue"])
     except ClaimError as exc:
-        return _error_line(label, exc.problems)
+        return _error_line(item[0], exc.problems)
     return to_json(decide(claim, _state["book"], _state["catalogue"]))
 
 
 class Progress:
-    def __init__(self, enabled: bool):
-        self.enabled, self.n = enabled, 0
+    """A progress bar on stderr when it is a terminal: [#####.....] 45% 4,500/10,000 (12 with errors)."""
+
+    def __init__(self, enabled: bool, total: int | None):
+        self.enabled, self.total, self.n, self.bad = enabled, total, 0, 0
 
     def tick(self, bad: bool) -> None:
         self.n += 1
-        if self.enabled and (self.n % 50 == 0):
-            sys.stderr.write(f"\r{self.n:,} claims adjudicated")
-            sys.stderr.flush()
+        self.bad += bad
+        if self.enabled and (self.n % 50 == 0 or self.n == self.total):
+            self._draw()
 
-    def done(self, bad: int) -> None:
+    def _draw(self) -> None:
+        if self.total:
+            done = int(30 * self.n / self.total)
+            bar = f"[{'#' * done}{'.' * (30 - done)}] {100 * self.n // self.total:3d}% {self.n:,}/{self.total:,}"
+        else:
+            bar = f"{self.n:,} claims"
+        sys.stderr.write(f"\r{bar} ({self.bad:,} with errors)")
+        sys.stderr.flush()
+
+    def done(self) -> None:
         if self.enabled:
-            sys.stderr.write(f"\r{self.n:,} claims adjudicated, {bad:,} with errors\n")
+            self._draw()
+            sys.stderr.write("\n")
+
+
+def count_inputs(source: str | os.PathLike) -> int:
+    p = Path(source)
+    if p.is_dir():
+        return sum(1 for x in p.iterdir() if x.suffix.lower() in (".yaml", ".yml", ".json"))
+    with open(p, "rb") as fh:
+        return sum(1 for line in fh if line.strip())
 
 
 def run_batch(source: str, out_path: str, workers: int = 1, rules: str | None = None, ledger=None,
               progress: bool | None = None) -> tuple[int, int]:
     """Returns (claims, claims with errors). Writes to a temporary file, renamed at the end."""
     progress = sys.stderr.isatty() if progress is None else progress
-    bar = Progress(progress)
+    bar = Progress(progress, count_inputs(source) if progress else None)
     tmp = Path(str(out_path) + ".partial")
     total = bad = 0
     items = read_inputs(source)
@@ -100,9 +121,15 @@ def run_batch(source: str, out_path: str, workers: int = 1, rules: str | None = 
             _init(rules)
             lines = map(adjudicate_one, items)
         else:
-            ctx = mp.get_context("spawn")  # a fresh interpreter per worker: no inherited C engine state
-            pool = ctx.Pool(workers, initializer=_init, initargs=(rules,))
-            lines = pool.imap(adjudicate_one, items, chunksize=64)
+            # Load the rulebook once, then fork: workers inherit it without re-reading the YAML. The
+            # adapter builds a fresh C ruleset in each process (rete.py checks the pid), and the parent
+            # never runs the engine here, so no engine state crosses the fork. Elsewhere: spawn.
+            _init(rules)
+            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+            ctx = mp.get_context(method)
+            pool = ctx.Pool(workers, initializer=_init if method == "spawn" else None,
+                            initargs=(rules,) if method == "spawn" else ())
+            lines = pool.imap(adjudicate_one, items, chunksize=512)
         try:
             for line in lines:
                 total += 1
@@ -115,7 +142,7 @@ def run_batch(source: str, out_path: str, workers: int = 1, rules: str | None = 
                 pool.close()
                 pool.join()
     os.replace(tmp, out_path)
-    bar.done(bad)
+    bar.done()
     return total, bad
 
 
@@ -124,18 +151,16 @@ def _with_ledger(items, ledger, rules) -> Iterator[str]:
 
     _init(rules)
     catalogue, book = _state["catalogue"], _state["book"]
-    for label, data, problems in items:
-        if problems:
-            yield _error_line(label, problems)
-            continue
+    for item in items:
         try:
+            data = load_input(item)
             claim = parse_claim(data, catalogue)
             _, decision = ledger.record(data, claim, catalogue, lambda c, note: decide(c, book, catalogue, note))
         except ClaimError as exc:
-            yield _error_line(label, exc.problems)
+            yield _error_line(item[0], exc.problems)
             continue
         except LedgerError as exc:
             field, _, msg = str(exc).partition(": ")
-            yield _error_line(label, [(field, msg)])
+            yield _error_line(item[0], [(field, msg)])
             continue
         yield to_json(decision)

@@ -128,19 +128,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .batch import read_inputs
+    from .batch import load_input, read_inputs
     from .compare import compare, describe
     books = {k: (load_catalogue(d), load_rulebook(d)) for k, d in (("A", args.rules_a), ("B", args.rules_b))}
     lines, changed, n, totals, cov_changes = [], 0, 0, {"A": 0, "B": 0}, {}
-    for label, data, problems in read_inputs(args.input):
+    for item in read_inputs(args.input):
         n += 1
-        decisions = {}
+        label, decisions, problems = item[0], {}, None
         for k, (cat, book) in books.items():
             try:
-                decisions[k] = decide(parse_claim(data, cat), book, cat) if not problems else None
+                decisions[k] = decide(parse_claim(load_input(item), cat), book, cat)
             except ClaimError as exc:
-                decisions[k] = None
-                problems = problems or exc.problems
+                decisions[k], problems = None, exc.problems
         if decisions["A"] is None or decisions["B"] is None:
             lines.append(f"{label}: invalid claim: " + "; ".join(f"{f}: {m}" for f, m in problems or []))
             continue

@@ -165,3 +165,18 @@ def compile_programme(book: Rulebook, programme: Programme) -> dict:
     if key not in _compiled:
         _compiled[key] = {rule.id: compile_rule(rule, programme) for rule in book.for_programme(programme.id)}
     return _compiled[key]
+
+
+_fields_cache: dict[tuple, frozenset] = {}
+
+
+def referenced_fields(book: Rulebook, programme: Programme) -> frozenset:
+    """The fact paths the programme's rules read: facts.py leaves the rest out of the claim fact,
+    which keeps every message the engine sends per firing small."""
+    key = (book.sha256, book.root, programme.id)
+    if key not in _fields_cache:
+        paths = set()
+        for rule in book.for_programme(programme.id):
+            paths.update(condition_paths(rule))
+        _fields_cache[key] = frozenset(paths)
+    return _fields_cache[key]

@@ -39,56 +39,81 @@ class RuleOutcome:
     trace: list[dict]
 
 
-def _render_value(f, fact: dict, path: str):
+def _render_value(f, fact: dict, lists: dict) -> object:
     key = f.key
-    if f.kind == "list":
-        if key not in fact:
-            return None
-        prefix = key + "__"
-        return sorted(k[len(prefix):] for k in fact if k.startswith(prefix))
     if key not in fact:
         return None
+    if f.kind == "list":
+        return lists.get(key, [])
     v = fact[key]
     if f.kind == "date":
         return dt.date.fromordinal(v).isoformat()
     return v
 
 
-_paths_cache: dict[tuple[str, str], tuple[tuple[str, ...], bool]] = {}
+def _list_members(fact: dict) -> dict[str, list[str]]:
+    """List facts are flags `<key>__<member>`; rebuild the lists once per fact."""
+    out: dict[str, list[str]] = {}
+    for k, v in fact.items():
+        if v is True and "__" in k:
+            base, _, member = k.rpartition("__")
+            if base in fact:
+                out.setdefault(base, []).append(member)
+    for members in out.values():
+        members.sort()
+    return out
+
+
+_paths_cache: dict[int, tuple[Rule, tuple[str, ...]]] = {}
 
 
 def _rule_paths(rule: Rule) -> tuple[str, ...]:
-    """The fact paths a rule's conditions read (cached: rules are immutable once loaded)."""
+    """The fact paths a rule's conditions read (cached per rule object: rules are immutable)."""
     from .compile import iter_conditions
 
-    key = (rule.source_file, rule.id)
-    hit = _paths_cache.get(key)
-    if hit is None:
+    hit = _paths_cache.get(id(rule))
+    if hit is None or hit[0] is not rule:
         paths = []
         for c in iter_conditions(rule.when + rule.line):
             paths.append(c["fact"])
             other = next((v for v in c.values() if isinstance(v, dict) and "fact" in v), None)
             if other:
                 paths.append(other["fact"])
-        hit = _paths_cache[key] = (tuple(dict.fromkeys(paths + list(rule.requires))), bool(rule.plans))
-    return hit[0]
+        hit = _paths_cache[id(rule)] = (rule, tuple(dict.fromkeys(paths + list(rule.requires))))
+    return hit[1]
 
 
-def _matched_facts(rule: Rule, firing: Firing) -> dict:
+def _matched_facts(rule: Rule, firing: Firing, lists: dict) -> dict:
     """The values of the facts the rule's conditions read, as the engine matched them."""
     out: dict = {}
     claim = firing.facts.get("c")
     line = firing.facts.get("l")
+    claim_lists = {}
+    if claim is not None:
+        if "claim" not in lists:  # once per claim, not once per firing
+            lists["claim"] = _list_members(claim)
+        claim_lists = lists["claim"]
     for path in _rule_paths(rule):
         source = line if path.startswith("line.") else claim
         if source is not None:
-            out[path] = _render_value(FIELDS[path], source, path)
+            out[path] = _render_value(FIELDS[path], source, claim_lists)
     if line is not None:
         out.setdefault("line.index", line["line__index"])
         out.setdefault("line.category", line["line__category"])
     if rule.plans and claim is not None:
         out["plan_kind"] = claim.get("plan_kind")
     return out
+
+
+_targets_cache: dict[tuple, list[str]] = {}
+
+
+def _targets(programme: Programme, rule: Rule) -> list[str]:
+    key = (programme.id, id(programme.data), rule.source_file, rule.id)
+    hit = _targets_cache.get(key)
+    if hit is None:
+        hit = _targets_cache[key] = [c for name in rule.effect.coverages for c in programme.group(name)]
+    return hit
 
 
 def _reason(rule: Rule, extra: dict | None = None) -> dict:
@@ -98,6 +123,7 @@ def _reason(rule: Rule, extra: dict | None = None) -> dict:
     return r
 
 
+_PRECEDENCE = [(status, next(k for k, v in STATUS_BY_EFFECT.items() if v == status)) for status in STATUS_PRECEDENCE]
 _index_cache: dict[str, tuple[dict, dict]] = {}
 
 
@@ -119,9 +145,10 @@ def resolve(book: Rulebook, programme: Programme, firings: list[Firing], n_lines
     line_maps: dict[int, list[tuple[int, Rule]]] = {}
     line_refusals: dict[int, list[tuple[int, Rule]]] = {}
 
+    lists: dict = {}
     for firing in firings:
         rule = rules[firing.rule]
-        matched = _matched_facts(rule, firing)
+        matched = _matched_facts(rule, firing, lists)
         effect = rule.effect
         trace.append({
             "rule": rule.id, "clause": rule.clause, "effect": effect.kind,
@@ -129,7 +156,7 @@ def resolve(book: Rulebook, programme: Programme, firings: list[Firing], n_lines
             "fired_on": ", ".join(f"{k}={v}" for k, v in matched.items()),
             "facts": matched,
         })
-        targets = [c for name in effect.coverages for c in programme.group(name)]
+        targets = _targets(programme, rule)
         line_index = firing.facts["l"]["line__index"] if "l" in firing.facts else None
         if effect.kind in STATUS_BY_EFFECT:
             for cov in targets:
@@ -148,14 +175,12 @@ def resolve(book: Rulebook, programme: Programme, firings: list[Firing], n_lines
         elif effect.kind == "refuse_line":
             line_refusals.setdefault(line_index, []).append((order[rule.id], rule))
         elif effect.kind == "duty":
-            duties.setdefault(effect.target, {"id": effect.target, "rule": rule.id, "clause": rule.clause,
-                                              **book.duties[effect.target]})
+            duties.setdefault(effect.target, {"id": effect.target, "rule": rule.id, "clause": rule.clause})
         elif effect.kind == "note":
             notes.append(_reason(rule, {"coverages": targets, **({"line": line_index} if line_index is not None else {})}))
 
     for cov, state in coverages.items():
-        for status in STATUS_PRECEDENCE:
-            kind = next(k for k, v in STATUS_BY_EFFECT.items() if v == status)
+        for status, kind in _PRECEDENCE:
             if kind in state.effects:
                 state.status = status
                 state.reasons = state.effects[kind]

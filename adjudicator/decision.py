@@ -61,11 +61,10 @@ class TraceEntry(_M):
 
 
 class Duty(_M):
+    """A duty by id; its ja/en text is in rules/messages.yaml (duties) and in the documents."""
     id: str
     rule: str
     clause: str
-    ja: str
-    en: str
 
 
 class RulebookRef(_M):

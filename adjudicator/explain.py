@@ -29,11 +29,20 @@ def yen(amount: int, lang: str) -> str:
     return f"{amount:,}円" if lang == "ja" else f"¥{amount:,}"
 
 
-def _env(fmt: str) -> jinja2.Environment:
+_envs: dict[tuple[str, str, str], jinja2.Environment] = {}
+
+
+def _env(fmt: str, lang: str) -> jinja2.Environment:
+    """One compiled environment per (templates folder, format, language), reused."""
     root = Path(os.environ.get("ADJUDICATOR_REPORTS", DEFAULT_REPORTS_DIR))
+    key = (str(root), fmt, lang)
+    if key in _envs:
+        return _envs[key]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(root)), undefined=jinja2.StrictUndefined,
                              autoescape=(fmt == "html"), trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
+    env.filters["yen"] = lambda n: yen(n, lang)
+    _envs[key] = env
     return env
 
 
@@ -74,7 +83,8 @@ def _reason_view(reason: dict, book_rules: dict, ui: dict, lang: str) -> dict:
 def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, claim: Claim | None,
                audit: bool) -> dict[str, Any]:
     ui = book.ui
-    rules = book.by_id()
+    from .coverage import _index
+    rules = _index(book)[0]
     prog = catalogue[decision["programme"]]
     cats = ui["categories"]
     coverages = []
@@ -100,7 +110,7 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
     needs = [{"field": n["field"], "why": n["why"] if lang == "ja" else n["why_en"], "rules": n["rules"],
               "coverages": [prog.coverages[c]["label"][lang] for c in n["coverages"]]}
              for n in decision["needs_information"]]
-    duties = [{"id": d["id"], "clause": d["clause"], "text": d[lang]} for d in decision["duties"]]
+    duties = [{"id": d["id"], "clause": d["clause"], "text": book.duties[d["id"]][lang]} for d in decision["duties"]]
     notes = [_reason_view(n, rules, ui, lang) for n in decision["notes"]]
     view: dict[str, Any] = {
         "lang": lang, "ui": {k: v[lang] for k, v in ui.items() if isinstance(v, dict) and lang in v},
@@ -130,6 +140,5 @@ def render(decision: dict, fmt: str = "text", lang: str = "ja", audit: bool = Fa
         raise ValueError(f"format must be one of {', '.join(_TEMPLATES)}")
     if lang not in ("ja", "en"):
         raise ValueError("lang must be ja or en")
-    env = _env(fmt)
-    env.filters["yen"] = lambda n: yen(n, lang)
+    env = _env(fmt, lang)
     return env.get_template(_TEMPLATES[fmt]).render(**build_view(decision, lang, book, catalogue, claim, audit))

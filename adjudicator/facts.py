@@ -23,14 +23,16 @@ class Field:
     kind: str  # "scalar" | "int" | "bool" | "date" | "list"
     label: str
     reference: str = "000/004 claim-file contract"
+    key: str = ""      # the flat property name in the fact (derived from path)
+    parts: tuple = ()  # path split into attribute names
 
-    @property
-    def key(self) -> str:
-        return self.path.replace(".", "__")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", self.path.replace(".", "__"))
+        object.__setattr__(self, "parts", tuple(self.path.split(".")))
 
 
-def _get(obj: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
+def _get(obj: Any, parts: tuple) -> Any:
+    for part in parts:
         if obj is None:
             return None
         obj = getattr(obj, part)
@@ -103,16 +105,21 @@ def _put(fact: dict, field: Field, raw: Any) -> None:
         fact[field.key] = raw
 
 
-def claim_fact(claim: Claim, programme: Programme) -> dict:
+def claim_fact(claim: Claim, programme: Programme, keep: frozenset | None = None) -> dict:
+    """The claim fact; with `keep`, only those fact paths (the ones the programme's rules read)."""
     fact: dict[str, Any] = {"id": "claim", "t": "claim", "plan_kind": programme.plan_kind(claim.policy.plan)}
     for f in _CLAIM_FIELDS:
-        _put(fact, f, _get(claim, f.path))
-    _put(fact, FIELDS["cover.start"], programme.cover_start(claim.policy.enrolled_on))
-    _put(fact, FIELDS["cover.end"], programme.period_end)
+        if keep is None or f.path in keep:
+            _put(fact, f, _get(claim, f.parts))
+    if keep is None or "cover.start" in keep:
+        _put(fact, FIELDS["cover.start"], programme.cover_start(claim.policy.enrolled_on))
+    if keep is None or "cover.end" in keep:
+        _put(fact, FIELDS["cover.end"], programme.period_end)
     leak = claim.incident.leak
-    if leak is not None and leak.subjects is not None:
+    if (keep is None or "incident.leak.subjects_count" in keep) and leak is not None and leak.subjects is not None:
         fact[FIELDS["incident.leak.subjects_count"].key] = len(set(leak.subjects))
-    _put(fact, FIELDS["losses.categories"], sorted({line.category for line in claim.losses}))
+    if keep is None or "losses.categories" in keep:
+        _put(fact, FIELDS["losses.categories"], sorted({line.category for line in claim.losses}))
     return fact
 
 
@@ -124,8 +131,8 @@ def line_fact(index: int, line: LossLine, plan_kind: str) -> dict:
     return fact
 
 
-def claim_facts(claim: Claim, programme: Programme) -> list[dict]:
-    head = claim_fact(claim, programme)
+def claim_facts(claim: Claim, programme: Programme, keep: frozenset | None = None) -> list[dict]:
+    head = claim_fact(claim, programme, keep)
     return [head] + [line_fact(i, ln, head["plan_kind"]) for i, ln in enumerate(claim.losses)]
 
 

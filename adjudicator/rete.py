@@ -37,8 +37,10 @@ import threading
 from dataclasses import dataclass
 
 import durable_rules_engine as _core
+import orjson
 
 CATCH_ALL = "__catch_all__"
+_CATCH_ALL_PREFIX = '{"' + CATCH_ALL + '"'
 _SID = "0"
 _MAX_PROPERTIES = 250  # the core fails at 255 (error 302); keep a margin for `sid`
 _MAX_SAFE_INT = 2 ** 53
@@ -55,7 +57,11 @@ class Firing:
     facts: dict  # alias -> matched fact (dict)
 
 
+_SCALARS = (str, bool, int, type(None))
+
+
 def _check_facts(facts: list[dict]) -> None:
+    """Refuse what the core mishandles (items 4 and 8) before it gets there."""
     ids = set()
     for fact in facts:
         if not isinstance(fact, dict) or not isinstance(fact.get("id"), str):
@@ -68,12 +74,12 @@ def _check_facts(facts: list[dict]) -> None:
         if len(fact) > _MAX_PROPERTIES:
             raise RuleEngineError(f"fact {fact['id']!r} has {len(fact)} properties (limit {_MAX_PROPERTIES})")
         for key, val in fact.items():
-            if isinstance(val, float):
-                raise RuleEngineError(f"fact {fact['id']!r}.{key} is a float; use int (yen)")
-            if isinstance(val, int) and not isinstance(val, bool) and abs(val) > _MAX_SAFE_INT:
-                raise RuleEngineError(f"fact {fact['id']!r}.{key} exceeds 2**53")
-            if isinstance(val, (dict, list)):
-                raise RuleEngineError(f"fact {fact['id']!r}.{key} is nested; facts must be flat")
+            if type(val) is int:
+                if abs(val) > _MAX_SAFE_INT:
+                    raise RuleEngineError(f"fact {fact['id']!r}.{key} exceeds 2**53")
+            elif not isinstance(val, _SCALARS):
+                kind = "a float; use int (yen)" if isinstance(val, float) else "nested; facts must be flat"
+                raise RuleEngineError(f"fact {fact['id']!r}.{key} is {kind}")
 
 
 class Ruleset:
@@ -102,7 +108,7 @@ class Ruleset:
     def run(self, facts: list[dict]) -> list[Firing]:
         """Assert one claim's facts, collect every firing in order, then delete the state."""
         _check_facts(facts)
-        payload = json.dumps([dict(f, sid=_SID) for f in facts], ensure_ascii=False)
+        payload = orjson.dumps([dict(f, sid=_SID) for f in facts]).decode("utf-8")
         with self._lock:
             handle = self._ensure_handle()
             try:
@@ -121,7 +127,10 @@ class Ruleset:
                 message = result[1] if result else None
                 seen = set()
                 while message:
-                    for rule, matched in json.loads(message).items():
+                    if message.startswith(_CATCH_ALL_PREFIX):  # nothing to read in it
+                        message = _core.complete_and_start_action(handle, state)
+                        continue
+                    for rule, matched in orjson.loads(message).items():
                         # The core compiles `$or` into one path per branch, so a rule whose facts
                         # satisfy several branches fires once per branch: keep the first.
                         key = (rule, tuple(sorted((a, f["id"]) for a, f in matched.items())))

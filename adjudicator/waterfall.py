@@ -34,10 +34,10 @@ class LinePay:
         self.steps.append({"step": "claimed", "after": self.claimed})
 
     def set(self, step: str, new: int, clause: str, label: dict | None = None, **detail) -> None:
+        """Record one step on this line. (Labels stay on the coverage-level steps: documents name
+        line steps from the message catalogue, so the decision does not repeat them per line.)"""
         assert isinstance(new, int) and 0 <= new <= self.amount, (step, new, self.amount)
         entry = {"step": step, "before": self.amount, "after": new, "cut": self.amount - new, "clause": clause}
-        if label:
-            entry["label"] = label
         entry.update(detail)
         self.steps.append(entry)
         self.amount = new
@@ -176,8 +176,7 @@ def run(programme: Programme, claim: Claim, mapped: list[tuple[int, str]], prior
             if entries:
                 before, after = sum(x["before"] for x in entries), sum(x["after"] for x in entries)
                 steps[cov].append({"step": st, "before": before, "after": after, "cut": before - after,
-                                   "clause": entries[0]["clause"],
-                                   **({"label": entries[0]["label"]} if "label" in entries[0] else {})})
+                                   "clause": entries[0]["clause"]})
     return Payout(lines, steps, [c for c in cuts if c["cut"] > 0])
 
 

@@ -173,3 +173,20 @@ def test_diff_reports_a_deliberately_changed_limit(tmp_path):
     assert "fukuoka_seed_example" not in r.stdout.split("summary")[0]
     summary = r.stdout.split("summary")[1]
     assert "changed                                    1" in summary and "difference (B - A)                  -472,500" in summary
+
+
+def test_progress_bar_draws_on_a_terminal_only(tmp_path, capsys):
+    from adjudicator.batch import Progress
+    bar = Progress(True, 120)
+    for i in range(120):
+        bar.tick(i % 10 == 0)
+    bar.done()
+    err = capsys.readouterr().err
+    assert "[##############################] 100% 120/120 (12 with errors)" in err
+    quiet = Progress(False, None)
+    quiet.tick(False)
+    quiet.done()
+    assert capsys.readouterr().err == ""
+    src = corpus(tmp_path, 10)
+    r = run_cli("batch", str(src), "--out", str(tmp_path / "o.jsonl"))
+    assert "#" not in r.stderr and r.stderr.strip().endswith("-> " + str(tmp_path / "o.jsonl"))
