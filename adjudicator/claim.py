@@ -86,7 +86,7 @@ class _Strict(BaseModel):
 class Policy(_Strict):
     policy_number: Optional[Annotated[str, Field(min_length=1)]] = None
     plan: Optional[str] = None
-    facility: Facility
+    facility: Optional[Facility] = None  # required by fukuoka and nagano (limits, eligibility); checked in load.py
     lost_profit_limit: Optional[Annotated[StrictInt, Field(gt=0)]] = None
     enrolled_on: Optional[Date] = None
     retroactive_date: Optional[Date] = None

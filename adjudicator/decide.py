@@ -73,7 +73,7 @@ def decide(claim: Claim, book: Rulebook, catalogue: Catalogue, prior_note: dict 
     decision = {
         "claim_id": claim.claim_id,
         "programme": claim.programme,
-        "plan": claim.policy.plan,
+        "plan": claim.policy.plan if programme.plans else None,
         "facility": claim.policy.facility,
         "coverages": coverages,
         "total_payable": sum(c["payable"] for c in coverages.values()),

@@ -76,7 +76,7 @@ class Decision(_M):
     claim_id: Optional[str]
     programme: str
     plan: Optional[str]
-    facility: str
+    facility: Optional[str]
     coverages: dict[str, CoverageDecision]
     total_payable: StrictInt = Field(ge=0)
     needs_information: list[NeedInfo]

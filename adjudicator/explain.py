@@ -115,7 +115,7 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
     view: dict[str, Any] = {
         "lang": lang, "ui": {k: v[lang] for k, v in ui.items() if isinstance(v, dict) and lang in v},
         "decision": decision, "programme_label": prog.label[lang],
-        "facility_label": _label(ui, "facilities", decision["facility"], lang),
+        "facility_label": _label(ui, "facilities", decision["facility"], lang) if decision["facility"] else "—",
         "coverages": coverages, "lines": lines, "cuts": cuts, "needs": needs, "duties": duties, "notes": notes,
         "prior": {k: v for k, v in decision["prior_payments"].items() if k != "source"},
         "prior_source": decision["prior_payments"].get("source", ""),

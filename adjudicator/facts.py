@@ -107,7 +107,8 @@ def _put(fact: dict, field: Field, raw: Any) -> None:
 
 def claim_fact(claim: Claim, programme: Programme, keep: frozenset | None = None) -> dict:
     """The claim fact; with `keep`, only those fact paths (the ones the programme's rules read)."""
-    fact: dict[str, Any] = {"id": "claim", "t": "claim", "plan_kind": programme.plan_kind(claim.policy.plan)}
+    plan = claim.policy.plan if programme.plans else None
+    fact: dict[str, Any] = {"id": "claim", "t": "claim", "plan_kind": programme.plan_kind(plan)}
     for f in _CLAIM_FIELDS:
         if keep is None or f.path in keep:
             _put(fact, f, _get(claim, f.parts))

@@ -105,14 +105,17 @@ def _semantic_problems(claim: Claim, catalogue: Catalogue) -> list[tuple[str, st
                          f"cannot be before incident.occurred_on ({inc.claim_made_on} < {inc.occurred_on})"))
     programme = catalogue[claim.programme]
     plans = programme.plans
+    if plans and claim.policy.facility is None:
+        problems.append(("policy.facility", f"required for {claim.programme}: one of clinic, dental_clinic, "
+                                            "hospital, care_facility"))
     if plans:
         if claim.policy.plan is None:
             problems.append(("policy.plan", f"required for {claim.programme}: one of {', '.join(plans)}"))
         elif claim.policy.plan not in plans:
             problems.append(("policy.plan", f"{claim.policy.plan!r} is not a plan of {claim.programme}; "
                                             f"expected one of {', '.join(plans)}"))
-    elif claim.policy.plan is not None:
-        problems.append(("policy.plan", f"{claim.programme} has no plans; leave policy.plan out"))
+    elif claim.policy.plan is not None and claim.policy.plan.lower() != "none":
+        problems.append(("policy.plan", f"{claim.programme} has no plans; leave policy.plan out (or write none)"))
     return problems
 
 

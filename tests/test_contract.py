@@ -117,6 +117,18 @@ def test_missing_file_is_bad_input(tmp_path):
     assert r.returncode == 2 and r.stdout == "" and "cannot read" in r.stderr
 
 
+def test_jma_needs_no_plan_nor_facility(bases):
+    claim = bases["jma-support"]
+    del claim["policy"]["facility"]
+    assert adjudicate(claim)["total_payable"] == 100_000
+    claim["policy"]["plan"] = "none"
+    d = adjudicate(claim)
+    assert d["total_payable"] == 100_000 and d["plan"] is None
+    claim["policy"]["plan"] = "S3"
+    with pytest.raises(ClaimError, match=r"policy\.plan: jma-support has no plans"):
+        adjudicate(claim)
+
+
 def test_datetime_is_not_a_date(bases):
     claim = merge(bases["fukuoka-cyber-2025"], {"incident": {"occurred_on": "2025-09-01T10:00:00"}})
     with pytest.raises(ClaimError, match=r"incident\.occurred_on"):
