@@ -62,7 +62,8 @@ def _step_view(step: dict, ui: dict, lang: str) -> dict:
         "before": step.get("before"), "after": step.get("after"), "cut": step.get("cut", 0),
         "clause": step.get("clause", ""),
         "reading": step["reading"][lang] if isinstance(step.get("reading"), dict) else "",
-        "detail": ", ".join(f"{k}={v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k}={v}"
+        "detail": ", ".join(f"{_label(ui, 'details', k, lang)}={v:,}" if isinstance(v, int) and not isinstance(v, bool)
+                            else f"{_label(ui, 'details', k, lang)}={v}"
                             for k, v in detail.items() if k not in ("pool", "cap_id") or lang == "en"),
     }
 
@@ -99,7 +100,7 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
     for ln in decision["lines"]:
         why = ln.get("refused")
         lines.append({
-            "index": ln["index"], "category": _label(ui, "categories", ln["category"], lang),
+            "index": ln["index"], "number": ln["index"] + 1, "category": _label(ui, "categories", ln["category"], lang),
             "category_id": ln["category"], "claimed": ln["claimed"], "paid": ln["paid"],
             "coverage": prog.coverages[ln["coverage"]]["label"][lang] if ln["coverage"] else "—",
             "steps": [_step_view(s, ui, lang) for s in ln["steps"]],
