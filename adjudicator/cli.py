@@ -6,7 +6,7 @@ import sys
 
 from .catalogue import load_catalogue, value
 from .decide import decide, to_json
-from .load import ClaimError, parse_claim
+from .load import ClaimError, parse_claim, read_claim_file
 from .rulebook import RulebookError, check_rulebook, load_rulebook
 
 
@@ -20,12 +20,12 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.rules)
     book = load_rulebook(args.rules)
     try:
-        claim = parse_claim(args.claim_file, catalogue)
+        raw = read_claim_file(args.claim_file)
+        claim = parse_claim(raw, catalogue)
     except ClaimError as exc:
         return _fail_input(exc.problems)
     if args.ledger or args.record or args.readjudicate:
         from .ledger import Ledger, LedgerError
-        raw = _raw_input(args.claim_file)
         try:
             with Ledger(args.ledger) as ledger:
                 _, decision = ledger.record(raw, claim, catalogue, lambda c, note: decide(c, book, catalogue, note),
@@ -45,11 +45,6 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _raw_input(path: str) -> dict:
-    from .load import read_claim_file
-    return read_claim_file(path)
-
-
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from .ledger import Ledger
     with Ledger(args.ledger) as ledger:
@@ -58,17 +53,26 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def cmd_audit_show(args: argparse.Namespace) -> int:
-    from .explain import render
+def _recorded(args: argparse.Namespace):
+    """The ledger record named by args.id with the catalogue, rulebook and claim to re-read it,
+    or None after reporting that it does not exist."""
     from .ledger import Ledger, LedgerError
     try:
         with Ledger(args.ledger) as ledger:
             rec = ledger.find(args.id)
     except LedgerError as exc:
         print(exc, file=sys.stderr)
-        return 2
+        return None
     catalogue, book = load_catalogue(args.rules), load_rulebook(args.rules)
-    claim = parse_claim(rec.effective, catalogue)
+    return rec, catalogue, book, parse_claim(rec.effective, catalogue)
+
+
+def cmd_audit_show(args: argparse.Namespace) -> int:
+    from .explain import render
+    found = _recorded(args)
+    if found is None:
+        return 2
+    rec, catalogue, book, claim = found
     doc = render(rec.decision, fmt=args.format, lang=args.lang, audit=True, claim=claim, book=book, catalogue=catalogue)
     header = (f"ledger record {rec.seq} · recorded {rec.row['recorded_at']} · hash {rec.row['hash']} · "
               f"prev {rec.row['prev_hash']} · rulebook {rec.row['rulebook_version']} {rec.row['rulebook_sha256']}\n")
@@ -83,15 +87,10 @@ def cmd_audit_show(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from .compare import compare, describe
     from .decide import to_json
-    from .ledger import Ledger, LedgerError
-    try:
-        with Ledger(args.ledger) as ledger:
-            rec = ledger.find(args.id)
-    except LedgerError as exc:
-        print(exc, file=sys.stderr)
+    found = _recorded(args)
+    if found is None:
         return 2
-    catalogue, book = load_catalogue(args.rules), load_rulebook(args.rules)
-    claim = parse_claim(rec.effective, catalogue)
+    rec, catalogue, book, claim = found
     note = {k: v for k, v in rec.decision["prior_payments"].items() if k in ("source", "records")}
     now = decide(claim, book, catalogue, note if note.get("source") == "ledger" else None)
     stored = rec.row["decision_json"] + "\n"
