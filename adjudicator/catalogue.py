@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from . import yamlsafe
 
 from .claim import Claim
 
@@ -122,7 +122,7 @@ class Catalogue:
 def _load(root: Path) -> Catalogue:
     progs = {}
     for path in sorted((root / "programmes").glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlsafe.load(path.read_text(encoding="utf-8"))
         progs[data["programme"]] = Programme(data["programme"], data)
     return Catalogue(root, progs)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .catalogue import Programme
 from .claim import Claim, LossLine
@@ -145,5 +145,3 @@ def to_fact_value(field: Field, literal: Any) -> Any:
         return ordinal(literal)
     return literal
 
-
-Getter = Callable[[Claim], Any]

@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from .catalogue import Catalogue, load_catalogue
+from . import yamlsafe
 from .claim import Claim
 
 
@@ -48,23 +49,6 @@ def _message(err: dict) -> str:
     return msg
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML loader that refuses duplicate keys (a silently overwritten amount is a wrong payout)."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def read_claim_file(path: str | os.PathLike) -> dict:
     p = Path(path)
     try:
@@ -75,7 +59,7 @@ def read_claim_file(path: str | os.PathLike) -> dict:
         if p.suffix.lower() == ".json":
             data = json.loads(text, object_pairs_hook=_no_duplicates)
         else:
-            data = yaml.load(text, Loader=_UniqueKeyLoader)
+            data = yamlsafe.load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise ClaimError([("(claim file)", f"not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}")]) from None
     if not isinstance(data, dict):

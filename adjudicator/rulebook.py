@@ -16,6 +16,7 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from . import yamlsafe
 from .catalogue import load_catalogue, rules_dir
 
 EFFECTS = ("cover", "not_cover", "exclude", "need", "map_line", "refuse_line", "duty", "note")
@@ -154,11 +155,11 @@ def _expand_requires(rule: Rule) -> list[Rule]:
 
 @functools.lru_cache(maxsize=8)
 def _load(root: Path) -> Rulebook:
-    meta = yaml.safe_load((root / "rulebook.yaml").read_text(encoding="utf-8"))
+    meta = yamlsafe.load((root / "rulebook.yaml").read_text(encoding="utf-8"))
     rules: list[Rule] = []
     for path in sorted((root / "rulebook").rglob("*.yaml")):
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            doc = yamlsafe.load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise RulebookError([f"{path.relative_to(root)}: not valid YAML: {exc}"]) from None
         default_progs = doc.get("programmes") or ([doc["programme"]] if "programme" in doc else [])
@@ -175,8 +176,8 @@ def _load(root: Path) -> Rulebook:
             except Exception as exc:
                 raise RulebookError([f"{path.relative_to(root)}: rule {raw.get('id', '?')}: {exc}"]) from None
             rules.extend(_expand_requires(rule))
-    oos = yaml.safe_load((root / "out_of_scope.yaml").read_text(encoding="utf-8")) if (root / "out_of_scope.yaml").exists() else {}
-    messages = yaml.safe_load((root / "messages.yaml").read_text(encoding="utf-8")) if (root / "messages.yaml").exists() else {}
+    oos = yamlsafe.load((root / "out_of_scope.yaml").read_text(encoding="utf-8")) if (root / "out_of_scope.yaml").exists() else {}
+    messages = yamlsafe.load((root / "messages.yaml").read_text(encoding="utf-8")) if (root / "messages.yaml").exists() else {}
     return Rulebook(version=str(meta["version"]), sha256=_fingerprint(root), rules=rules,
                     out_of_scope=(oos or {}).get("items", []), messages=messages.get("messages", {}),
                     duties=messages.get("duties", {}), ui=messages.get("ui", {}), root=str(root))
@@ -236,8 +237,7 @@ def check_rulebook(root: str | os.PathLike | None = None) -> list[str]:
             if "fires" not in rule.tests or "silent" not in rule.tests:
                 problems.append(f"{where}: tests need a `fires` and a `silent` claim patch")
         try:
-            for path in condition_paths(rule):
-                pass
+            list(condition_paths(rule))  # raises on an unknown fact or operator
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
     if not problems:

@@ -31,7 +31,7 @@ from adjudicator.decide import decide, to_json  # noqa: E402
 from adjudicator.explain import render  # noqa: E402
 from adjudicator.load import parse_claim  # noqa: E402
 from adjudicator.rulebook import load_rulebook  # noqa: E402
-from adjudicator.verify import load_bases, merge  # noqa: E402
+from adjudicator.verify import load_bases  # noqa: E402
 
 CATS = {"fukuoka-cyber-2025": ["damages", "litigation_costs", "forensic_investigation", "call_center", "condolence_gifts",
                                "public_notice", "data_recovery", "regulatory_response", "lost_profit", "fine_penalty"],

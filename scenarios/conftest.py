@@ -19,7 +19,7 @@ from pytest_bdd import given, parsers, then, when
 
 from adjudicator import adjudicate
 from adjudicator.rulebook import load_rulebook
-from adjudicator.verify import drop_path, load_bases, merge
+from adjudicator.verify import drop_path, load_bases
 
 HERE = Path(__file__).resolve().parent
 VOCAB = yaml.safe_load((HERE / "vocabulary.yaml").read_text(encoding="utf-8"))

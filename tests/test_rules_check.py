@@ -1,0 +1,65 @@
+"""Issue 3: `adjudicator rules check` exits non-zero on each kind of rulebook problem, and
+`rules list` prints the rules with their clauses."""
+import shutil
+
+import pytest
+
+from support import ROOT, run_cli
+
+GOOD = """
+  - id: FK-TEST-EXTRA
+    clause: "000 §15 共通⑩"
+    title: {ja: "試験", en: "Test"}
+    text: {ja: "試験用", en: "Test only"}
+    when: [{fact: incident.circumstances, has: crypto_assets}]
+    effect: {note: all}
+    tests: {fires: {incident: {circumstances: [crypto_assets]}}, silent: {}}
+"""
+
+MUTATIONS = {
+    "duplicate id": (GOOD.replace("FK-TEST-EXTRA", "FK-EXC-COMMON-10-CRYPTO"), "duplicate id"),
+    "clause not citing a seed": (GOOD.replace('"000 §15 共通⑩"', '"somewhere"'), "clause must cite a seed section"),
+    "missing english text": (GOOD.replace('en: "Test only"', 'en: ""'), "text.en"),
+    "unknown coverage": (GOOD.replace("{note: all}", "{note: [yacht_cover]}"), "no coverage or coverage group named 'yacht_cover'"),
+    "unknown fact": (GOOD.replace("incident.circumstances", "incident.weather"), "unknown fact 'incident.weather'"),
+    "never fires on its example": (GOOD.replace("fires: {incident: {circumstances: [crypto_assets]}}", "fires: {}"),
+                                   "does not fire on its `fires` example"),
+    "fires on its silent example": (GOOD.replace("silent: {}", "silent: {incident: {circumstances: [crypto_assets]}}"),
+                                    "fires on its `silent` example"),
+    "contradictory conditions": (GOOD.replace("when: [{fact: incident.circumstances, has: crypto_assets}]",
+                                              "when: [{fact: incident.cause, is: human_error}, {fact: incident.cause, is: fire_explosion}]"),
+                                 "unreachable"),
+    "duplicate key": (GOOD.replace("    effect: {note: all}", "    effect: {note: all}\n    effect: {exclude: all}"), "duplicate key 'effect'"),
+    "missing tests": (GOOD.replace("    tests: {fires: {incident: {circumstances: [crypto_assets]}}, silent: {}}\n", ""),
+                      "tests need a `fires` and a `silent`"),
+}
+
+
+def rulebook_with(tmp_path, extra: str):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    (rules / "rulebook" / "fukuoka" / "99_test.yaml").write_text(
+        "programme: fukuoka-cyber-2025\nrules:" + extra, encoding="utf-8")
+    return rules
+
+
+def test_a_sound_extra_rule_passes(tmp_path):
+    r = run_cli("--rules", str(rulebook_with(tmp_path, GOOD)), "rules", "check")
+    assert r.returncode == 0, r.stderr
+    assert "OK" in r.stdout
+
+
+@pytest.mark.parametrize("name", list(MUTATIONS))
+def test_rules_check_fails_on(tmp_path, name):
+    extra, words = MUTATIONS[name]
+    r = run_cli("--rules", str(rulebook_with(tmp_path, extra)), "rules", "check")
+    assert r.returncode == 1, (name, r.stdout, r.stderr)
+    assert words in r.stderr, r.stderr
+
+
+def test_rules_list_prints_rules_with_clauses():
+    r = run_cli("rules", "list", "nagano-privacy-2016")
+    assert r.returncode == 0
+    line = next(x for x in r.stdout.splitlines() if x.startswith("NG-EXC-GEN-6-RETROACTIVE"))
+    assert "004 §7 普通約款⑥" in line and "exclude" in line and "遡及日前の行為 / Act before the retroactive date" in line
+    assert "FK-" not in r.stdout
