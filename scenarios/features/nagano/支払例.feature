@@ -80,3 +80,27 @@
     ならば 「賠償責任」は情報不足
     かつ losses[0].persons が求められる
     かつ ルール NG-MENTAL-DISTRESS-PERSONS-NEEDED が発火する
+
+  シナリオ: 企業情報だけの漏えいの損害賠償金は企業情報の区分で請求する
+    前提 長野個人情報漏えい の標準的な請求
+    かつ 企業情報が漏えいした
+    かつ 漏えいした個人情報は 0 件
+    かつ 請求ファイルに incident.leak.subjects がない
+    かつ 損害は次のとおり:
+      | 区分       | 金額      |
+      | 損害賠償金 | 3,000,000 |
+    もし 判定する
+    ならば 「賠償責任」は情報不足
+    かつ losses[0].category が求められる
+    かつ ルール NG-CORPORATE-ONLY-DAMAGES-CATEGORY が発火する
+
+  シナリオ: 企業情報の損害賠償金には企業情報の漏えいが必要
+    前提 長野個人情報漏えい の標準的な請求
+    かつ 損害は次のとおり:
+      | 区分                       | 金額      |
+      | 企業情報漏えいの損害賠償金 | 3,000,000 |
+    もし 判定する
+    ならば 「賠償責任」は情報不足
+    かつ incident.leak.corporate_info が求められる
+    かつ ルール NG-CORPORATE-DAMAGES-WITHOUT-CORPORATE-LEAK が発火する
+    かつ ルール NG-CORPORATE-ONLY-DAMAGES-CATEGORY は発火しない
