@@ -193,6 +193,34 @@ def cmd_plans(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quote(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import json
+    from dataclasses import asdict
+
+    from .premium import quote
+    catalogue = load_catalogue(args.rules)
+    if args.programme not in catalogue.programmes or not catalogue[args.programme].plans:
+        print(f"programme: {args.programme!r} has no tabulated premiums; expected one of "
+              + ", ".join(p for p in catalogue.programmes if catalogue[p].plans), file=sys.stderr)
+        return 2
+    try:
+        enrolled = dt.date.fromisoformat(args.enrolled_on) if args.enrolled_on else None
+        q = quote(catalogue[args.programme], args.plan, args.facility, args.general_beds, args.other_beds,
+                  args.places, enrolled)
+    except ValueError as exc:
+        msg = str(exc)
+        print(msg if ": " in msg else f"enrolled_on: {msg}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(asdict(q), ensure_ascii=False, default=str))
+    else:
+        amount = f"{q.payable:,}円" if q.payable is not None else "—"
+        print(f"{q.programme} {q.plan} {q.facility}: {amount}  ({q.note}; annual "
+              f"{f'{q.annual:,}円' if q.annual is not None else '—'}; {q.reference})")
+    return 0
+
+
 def cmd_rules_check(args: argparse.Namespace) -> int:
     problems = check_rulebook(args.rules)
     if not problems:
@@ -279,6 +307,17 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plans", help="list the plans of a programme with their limits")
     pl.add_argument("programme", nargs="?")
     pl.set_defaults(func=cmd_plans)
+
+    q = sub.add_parser("quote", help="premium of a tabulated point (else: ask the agent)")
+    q.add_argument("programme")
+    q.add_argument("plan")
+    q.add_argument("--facility", required=True, choices=["clinic", "dental_clinic", "hospital", "care_facility"])
+    q.add_argument("--general-beds", type=int, help="general beds (hospital)")
+    q.add_argument("--other-beds", type=int, default=0, help="non-general beds (Nagano hospital)")
+    q.add_argument("--places", type=int, help="places (care facility)")
+    q.add_argument("--enrolled-on", help="application / payment date for a mid-term quote (YYYY-MM-DD)")
+    q.add_argument("--format", choices=["text", "json"], default="text")
+    q.set_defaults(func=cmd_quote)
 
     r = sub.add_parser("rules", help="check or list the rulebook")
     rsub = r.add_subparsers(dest="rules_command", required=True)

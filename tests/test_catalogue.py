@@ -105,8 +105,9 @@ def test_nagano_premiums_match_004_table():
     rows = [r for r in rows if len(r) == 4]
     assert len(rows) == 4
     for plan, row in zip("ABCD", rows):
-        table = prog.plans[plan]["premiums"]["hospital"]["beds"]
-        assert list(table.values()) == row, plan
+        points = prog.plans[plan]["premiums"]["hospital"]["points"]
+        assert [(p["general_beds"], p["other_beds"]) for p in points] == [(50, 50), (100, 0), (100, 100), (200, 0)]
+        assert [p["value"] for p in points] == row, plan
         assert prog.plans[plan]["premiums"]["hospital"]["security_discount_percent"] == 15
     assert "セキュリティ割引」を15%適用" in SEED_004
 
