@@ -141,8 +141,8 @@ def _expand_requires(rule: Rule) -> list[Rule]:
             when = when + [cond]
         out.append(Rule(
             id=f"{rule.id}:needs:{path}", clause=rule.clause, title=rule.title,
-            text=Text(ja=f"{rule.text.ja}（判断に必要な情報 {path} がありません）",
-                      en=f"{rule.text.en} (needs {path} to decide)"),
+            text=Text(ja=f"「{rule.title.ja}」（{rule.clause}）を判断するには {path} が必要ですが、請求ファイルにありません。",
+                      en=f"{path} is needed to decide \u201c{rule.title.en}\u201d ({rule.clause}) and the claim file lacks it."),
             wording=rule.wording, programmes=rule.programmes, plans=rule.plans, on=rule.on,
             when=when, line=line, effect=Effect(kind="need", target=path, coverages=covs),
             source_file=rule.source_file, generated_from=rule.id))
