@@ -76,7 +76,10 @@ def _bad_date(value: str) -> None:
 
 
 Date = Annotated[dt.date, BeforeValidator(_iso_date)]
-Yen = Annotated[StrictInt, Field(ge=0)]
+# Every count and amount stays below 2**53, the largest integer the rule engine compares exactly.
+MAX_INT = 2 ** 53 - 1
+Yen = Annotated[StrictInt, Field(ge=0, le=MAX_INT)]
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_INT)]
 
 
 class _Strict(BaseModel):
@@ -87,7 +90,7 @@ class Policy(_Strict):
     policy_number: Optional[Annotated[str, Field(min_length=1)]] = None
     plan: Optional[str] = None
     facility: Optional[Facility] = None  # required by fukuoka and nagano (limits, eligibility); checked in load.py
-    lost_profit_limit: Optional[Annotated[StrictInt, Field(gt=0)]] = None
+    lost_profit_limit: Optional[Annotated[StrictInt, Field(gt=0, le=MAX_INT)]] = None
     enrolled_on: Optional[Date] = None
     retroactive_date: Optional[Date] = None
     jma_member: Optional[StrictBool] = None
@@ -101,7 +104,7 @@ class Attack(_Strict):
 
 class Leak(_Strict):
     status: Optional[LeakStatus] = None
-    personal_records: Optional[Annotated[StrictInt, Field(ge=0)]] = None
+    personal_records: Optional[Count] = None
     subjects: Optional[list[Subject]] = None
     corporate_info: Optional[StrictBool] = None
     obtained_by_deceit: Optional[StrictBool] = None
@@ -125,15 +128,15 @@ class Incident(_Strict):
     evidence: Optional[list[Evidence]] = None
     acts: Acts = Acts()
     circumstances: list[Circumstance] = []
-    software_days_in_production: Optional[Annotated[StrictInt, Field(ge=0)]] = None
-    closure_days: Optional[Annotated[StrictInt, Field(ge=0)]] = None
+    software_days_in_production: Optional[Count] = None
+    closure_days: Optional[Count] = None
     reports: Optional[list[Report]] = None
 
 
 class LossLine(_Strict):
     category: LossCategory
     amount: Yen
-    persons: Optional[Annotated[StrictInt, Field(ge=1)]] = None
+    persons: Optional[Annotated[StrictInt, Field(ge=1, le=MAX_INT)]] = None
     note: Optional[str] = None
 
 

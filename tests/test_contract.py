@@ -71,6 +71,8 @@ BAD = [
     ("missing facility", {"policy": {"facility": None}}, "policy.facility", "required"),
     ("negative persons", {"losses": [{"category": "mental_distress", "amount": 1, "persons": 0}]}, "losses[0].persons", "greater than or equal to 1"),
     ("negative prior payment", {"prior_payments": {"costs": -5}}, "prior_payments.costs", "greater than or equal to 0"),
+    ("astronomical amount", {"losses": [{"category": "damages", "amount": 2 ** 60}]}, "losses[0].amount", "less than or equal to"),
+    ("astronomical head count", {"incident": {"leak": {"personal_records": 2 ** 60}}}, "incident.leak.personal_records", "less than or equal to"),
 ]
 
 
