@@ -5,8 +5,8 @@ about 3.5x faster than `durable.engine.Host` and free of its background threads.
 ../shared/notes/durable_rules.md is neutralised here (tests/test_rete.py proves it):
 
  1 unhandled fact, then delete_state -> segfault: every ruleset gets a catch-all rule matching any
-   fact with an `id` (its firings are dropped), and every fact must carry an `id`; if the core still reports "not handled" the ruleset is discarded
-   (never delete_state on it) and rebuilt.
+   fact with an `id` (its firings are dropped unread), and every fact must carry an `id`; if the core
+   still reports "not handled" the ruleset is discarded (never delete_state on it) and rebuilt.
  2 ~1,024 live sids per ruleset: one sid per ruleset, deleted after every claim.
  3 exceptions inside actions swallowed: no Python actions run inside the core; we only collect the
    matched facts of each firing in our own loop, so nothing can be swallowed.
@@ -17,14 +17,14 @@ about 3.5x faster than `durable.engine.Host` and free of its background threads.
    process, cached and reused.
  8 > 255 properties per fact, floats: checked before asserting (ints only, no floats, flat facts).
  9 dispatch thread races the caller: no dispatch thread; a lock serialises each ruleset.
-(also) `$or` conditions fire once per satisfied branch: identical (rule, facts) firings are merged.
 10 several sids in one assert_facts, then delete -> segfault: exactly one sid per call.
 11 32-bit sid hash collisions join two claims: one live sid per ruleset at a time (the lock).
 12 (found here) a rule whose join never completes, together with an `$ex` test on a property the
    fact lacks, corrupts the core's heap (segfault / "free(): invalid pointer"; a `$m` comparison on
    such a heap matched wrongly before crashing). No join-never rules; a `$m` comparison is always
    preceded by `$ex` tests on both properties (compile.py). tests/test_rete.py runs the combinations
-   in subprocesses.
+   in subprocesses, and runs the real rulebook under valgrind memcheck: no error in the core.
+Also: an `$or` condition fires once per satisfied branch; identical (rule, facts) firings are merged.
 """
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """Issue 3: the durable_rules adapter neutralises each behaviour of ../shared/notes/durable_rules.md."""
 import json
+import os
+import re
 import subprocess
 import sys
 import threading
@@ -198,3 +200,49 @@ def test_compiled_comparisons_guard_both_properties():
             left, right = m.group(2), m.group(3)
             before = text[:m.start()]
             assert f'{{"$ex": {{"{right}": 1}}}}' in before[-200:] and f'{{"$ex": {{"{left}": 1}}}}' in before[-200:]
+
+
+VALGRIND_CLAIMS = r'''
+import sys
+sys.path.insert(0, "benchmarks")
+from bench import make_corpus
+from adjudicator.catalogue import load_catalogue
+from adjudicator.rulebook import load_rulebook
+from adjudicator.load import parse_claim
+from adjudicator.decide import decide
+cat, book = load_catalogue(), load_rulebook()
+for c in make_corpus(150):
+    c["losses"] = c["losses"][: len(c["losses"]) % 3]  # many claims without lines: joins that never complete
+    decide(parse_claim(c, cat), book, cat)
+'''
+
+HAZARD12 = r'''
+import json, durable_rules_engine as E
+rs = {"r": {"all": [{"c": {"$and": [{"t": "claim"}, {"$ex": {"b": 1}}]}}]},
+      "__c": {"all": [{"m": {"$ex": {"id": 1}}}, {"n": {"t": "__never__"}}]}}
+h = E.create_ruleset("z1", json.dumps(rs))
+for i in range(30):
+    facts = [{"sid": "0", "id": "c", "t": "claim", "x": i}] + [{"sid": "0", "id": f"l{j}", "t": "line"} for j in range(i % 5)]
+    r = E.assert_facts(h, json.dumps(facts))
+    m = E.start_action_for_state(h, r[1]); m = m[1] if m else None
+    while m: m = E.complete_and_start_action(h, r[1])
+    E.delete_state(h, "0")
+'''
+
+
+def _memcheck_errors_in_core(code: str) -> int:
+    """Memcheck error reports whose stack passes through the durable_rules C extension."""
+    import shutil
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind not installed")
+    python = os.path.realpath(sys.executable)
+    r = subprocess.run(["valgrind", "--tool=memcheck", "--leak-check=no", python, "-c", code],
+                       capture_output=True, text=True, cwd=ROOT, timeout=1200,
+                       env=dict(os.environ, PYTHONMALLOC="malloc"))
+    return sum(1 for b in re.split(r"==\d+== \n", r.stderr) if "durable_rules_engine" in b)
+
+
+@pytest.mark.slow
+def test_memcheck_finds_no_core_memory_error_with_the_real_rulebook():
+    assert _memcheck_errors_in_core(HAZARD12) > 0  # the check does see a core memory error (hazard 12)
+    assert _memcheck_errors_in_core(VALGRIND_CLAIMS) == 0
