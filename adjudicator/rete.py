@@ -19,9 +19,10 @@ about 3.5x faster than `durable.engine.Host` and free of its background threads.
  9 dispatch thread races the caller: no dispatch thread; a lock serialises each ruleset.
 10 several sids in one assert_facts, then delete -> segfault: exactly one sid per call.
 11 32-bit sid hash collisions join two claims: one live sid per ruleset at a time (the lock).
-12 (found here) a rule whose join never completes, together with an `$ex` test on a property the
-   fact lacks, corrupts the core's heap (segfault / "free(): invalid pointer"; a `$m` comparison on
-   such a heap matched wrongly before crashing). No join-never rules; a `$m` comparison is always
+12 (found here) a join whose first condition takes every fact and whose second never arrives (tried
+   as a cheaper catch-all), together with an `$ex` test on a property a fact lacks, corrupts the
+   core's heap (segfault / "free(): invalid pointer"; a `$m` comparison on such a heap matched
+   wrongly before crashing). No such catch-all; a `$m` comparison is always
    preceded by `$ex` tests on both properties (compile.py). tests/test_rete.py runs the combinations
    in subprocesses, and runs the real rulebook under valgrind memcheck: no error in the core.
 Also: an `$or` condition fires once per satisfied branch; identical (rule, facts) firings are merged.
