@@ -3,6 +3,15 @@ Feature: Loss lines placed under coverages or refused with a reason (000 §2, §
   Background:
     Given a typical fukuoka-cyber-2025 claim
 
+  Scenario: Costs of the same kind as a listed item are paid (the lists end with など)
+    Given the losses are:
+      | category       | amount  |
+      | apology_visits | 120,000 |
+      | claim_handling | 80,000  |
+    When the claim is adjudicated
+    Then "incident_response" pays 200,000 yen
+    And rule FK-MAP-INCIDENT-RESPONSE fires
+
   Scenario: The all-risk plan places each cost under its coverage
     Given the losses are:
       | category               | amount    |
@@ -22,7 +31,7 @@ Feature: Loss lines placed under coverages or refused with a reason (000 §2, §
     And rule FK-DUTY-REPORT-SUIT fires
     And rule FK-DUTY-NO-ADMISSION fires
 
-  Scenario: The leak-only plan lists its own leak-response costs
+  Scenario: The leak-only plan lists its own leak-response costs (and costs of the same kind)
     Given the plan is P3
     And the losses are:
       | category               | amount  |
@@ -31,10 +40,12 @@ Feature: Loss lines placed under coverages or refused with a reason (000 §2, §
       | forensic_investigation | 500,000 |
       | consulting             | 100,000 |
       | network_isolation      | 100,000 |
+      | corporate_apology      | 50,000  |
     When the claim is adjudicated
-    Then "leak_response" pays 1,000,000 yen
-    And loss line 4 pays 0 yen
+    Then "leak_response" pays 1,100,000 yen
+    And loss line 4 pays 100,000 yen
     And loss line 5 pays 0 yen
+    And loss line 6 pays 0 yen
     And rule FK-MAP-LEAK-ONLY-RESPONSE fires
     And rule FK-REFUSE-LEAK-ONLY-UNLISTED fires
     And rule FK-MAP-INCIDENT-RESPONSE does not fire
@@ -54,5 +65,3 @@ Feature: Loss lines placed under coverages or refused with a reason (000 §2, §
       | fine_penalty   | FK-REFUSE-FINES    |
       | ransom_payment | FK-REFUSE-RANSOM   |
       | other          | FK-REFUSE-OTHER    |
-      | apology_visits | FK-REFUSE-UNLISTED |
-      | claim_handling | FK-REFUSE-UNLISTED |
