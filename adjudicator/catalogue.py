@@ -66,19 +66,20 @@ class Programme:
             return "none"
         return self.plans[plan]["kind"]
 
-    def plan_limit(self, plan: str, key: str, facility: str) -> int:
+    def _limit_node(self, plan: str, key: str, facility: str | None) -> Any:
+        """A plan's limit entry: one value, or one per facility (e.g. ② for clinics vs hospitals)."""
         node = self.plans[plan]["limits"][key]
         if isinstance(node, dict) and "value" not in node:
             node = node[facility]
-        return int(value(node))
+        return node
 
-    def limit_source(self, plan: str | None, spec: dict, claim: Claim) -> tuple[int | None, str]:
+    def plan_limit(self, plan: str, key: str, facility: str) -> int:
+        return int(value(self._limit_node(plan, key, facility)))
+
+    def limit_source(self, plan: str | None, claim: Claim, spec: dict) -> tuple[int | None, str]:
         """Resolve a pool's `limit` spec to (yen or None, reference)."""
         if "plan_limit" in spec:
-            key = spec["plan_limit"]
-            node = self.plans[plan]["limits"][key]
-            if isinstance(node, dict) and "value" not in node:
-                node = node[claim.policy.facility]
+            node = self._limit_node(plan, spec["plan_limit"], claim.policy.facility)
             return int(value(node)), node.get("reference", "") if isinstance(node, dict) else ""
         if "policy_field" in spec:
             v = getattr(claim.policy, spec["policy_field"])

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import orjson
-from typing import Any
 
 from . import coverage, facts, rete, waterfall
 from .catalogue import Catalogue, load_catalogue
-from .claim import Claim
+from .claim import Claim, PriorPayments
 from .compile import compile_programme, referenced_fields
 from .decision import Decision
 from .load import parse_claim
@@ -31,8 +31,7 @@ def decide(claim: Claim, book: Rulebook, catalogue: Catalogue, prior_note: dict 
     outcome lets a caller (the benchmark) pass rule results it has already computed."""
     programme = catalogue[claim.programme]
     outcome = outcome or run_rules(claim, book, catalogue)
-    prior = (claim.prior_payments.model_dump() if claim.prior_payments else
-             {"liability": 0, "costs": 0, "brand_protect": 0, "lost_profit": 0})
+    prior = (claim.prior_payments or PriorPayments()).model_dump()
     covered = {c for c, st in outcome.coverages.items() if st.status == "covered"}
     mapped = [(ln.index, ln.coverage) for ln in outcome.lines if ln.coverage in covered]
     pay = waterfall.run(programme, claim, mapped, prior)

@@ -33,7 +33,7 @@ class LinePay:
         self.amount = self.claimed
         self.steps.append({"step": "claimed", "after": self.claimed})
 
-    def set(self, step: str, new: int, clause: str, label: dict | None = None, **detail) -> None:
+    def set(self, step: str, new: int, clause: str, **detail) -> None:
         """Record one step on this line. (Labels stay on the coverage-level steps: documents name
         line steps from the message catalogue, so the decision does not repeat them per line.)"""
         assert isinstance(new, int) and 0 <= new <= self.amount, (step, new, self.amount)
@@ -55,7 +55,7 @@ def _allocate(lines: list[LinePay], cap: int, step: str, clause: str, label: dic
     remaining = cap
     for ln in lines:
         pay = min(ln.amount, remaining)
-        ln.set(step, pay, clause, label, cap=cap, **detail)
+        ln.set(step, pay, clause, cap=cap, **detail)
         remaining -= pay
     after = sum(ln.amount for ln in lines)
     return {"step": step, "cap": cap, "before": before, "after": after, "cut": before - after,
@@ -67,7 +67,7 @@ def _deduct(lines: list[LinePay], deductible: int, step: str, clause: str, label
     remaining = deductible
     for ln in lines:
         take = min(ln.amount, remaining)
-        ln.set(step, ln.amount - take, clause, label, deductible=deductible)
+        ln.set(step, ln.amount - take, clause, deductible=deductible)
         remaining -= take
     after = sum(ln.amount for ln in lines)
     return {"step": step, "deductible": deductible, "before": before, "after": after, "cut": before - after,
@@ -81,10 +81,6 @@ class Payout:
     cuts: list[dict]  # what each shared cap cut, for the explanation
 
 
-def _resolve(programme: Programme, plan: str | None, claim: Claim, spec: dict) -> tuple[int | None, str]:
-    return programme.limit_source(plan, spec, claim)
-
-
 def _treat(programme: Programme, plan: str | None, claim: Claim, cov: str, lines: list[LinePay]) -> list[dict]:
     summary = []
     for t in programme.data.get("treatments", {}).get(cov, []):
@@ -93,14 +89,14 @@ def _treat(programme: Programme, plan: str | None, claim: Claim, cov: str, lines
         label = t.get("label")
         if kind == "per_person_cap":
             pct = value(t["percent"])
-            limit, _ = _resolve(programme, plan, claim, t["of"])
+            limit, _ = programme.limit_source(plan, claim, t["of"])
             per_person = percent_of(limit, pct)
             for ln in lines:
                 if ln.category in t["categories"]:
                     if ln.persons is None:  # the rules ask for it; never guess a head count
                         raise ValueError(f"losses[{ln.index}].persons is needed for {kind}")
                     cap = per_person * ln.persons
-                    ln.set(kind, min(ln.amount, cap), ref, label, per_person=per_person, persons=ln.persons, cap=cap)
+                    ln.set(kind, min(ln.amount, cap), ref, per_person=per_person, persons=ln.persons, cap=cap)
         elif kind == "sublimit":
             group = [ln for ln in lines if ln.category in t["categories"]]
             if group:
@@ -113,7 +109,7 @@ def _treat(programme: Programme, plan: str | None, claim: Claim, cov: str, lines
             pct = value(t["percent"])
             before = sum(ln.amount for ln in lines)
             for ln in lines:
-                ln.set(kind, percent_of(ln.amount, pct), ref, label, percent=pct)
+                ln.set(kind, percent_of(ln.amount, pct), ref, percent=pct)
             after = sum(ln.amount for ln in lines)
             summary.append({"step": kind, "percent": pct, "before": before, "after": after, "cut": before - after,
                             "clause": ref, **({"label": label} if label else {})})
@@ -147,7 +143,7 @@ def run(programme: Programme, claim: Claim, mapped: list[tuple[int, str]], prior
         plines = pool_lines(pool_id)
         if not plines:
             continue
-        limit, ref = _resolve(programme, plan, claim, pool["limit"])
+        limit, ref = programme.limit_source(plan, claim, pool["limit"])
         limit = limit or 0
         label = pool.get("label")
         if pool.get("per_claim"):
@@ -163,7 +159,7 @@ def run(programme: Programme, claim: Claim, mapped: list[tuple[int, str]], prior
         clines = [ln for pool_id in cap["allocation_order"] for ln in pool_lines(pool_id)]
         if not clines:
             continue
-        limit, _ = _resolve(programme, plan, claim, cap["limit"])
+        limit, _ = programme.limit_source(plan, claim, cap["limit"])
         used = sum(prior.get(k, 0) for k in cap["prior_payments"])
         s = _allocate(clines, limit - used, "combined_cap", cap["reference"], cap.get("label"),
                       cap_id=cap["id"], limit=limit, prior_payments=used)
