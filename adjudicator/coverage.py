@@ -124,18 +124,10 @@ def _reason(rule: Rule, extra: dict | None = None) -> dict:
 
 
 _PRECEDENCE = [(status, next(k for k, v in STATUS_BY_EFFECT.items() if v == status)) for status in STATUS_PRECEDENCE]
-_index_cache: dict[str, tuple[dict, dict]] = {}
-
-
-def _index(book: Rulebook) -> tuple[dict[str, Rule], dict[str, int]]:
-    key = book.sha256 + book.root
-    if key not in _index_cache:
-        _index_cache[key] = (book.by_id(), {r.id: i for i, r in enumerate(book.rules)})
-    return _index_cache[key]
 
 
 def resolve(book: Rulebook, programme: Programme, firings: list[Firing], n_lines: int) -> RuleOutcome:
-    rules, order = _index(book)
+    rules, order = book.rules_by_id, book.rule_order
     coverages = {c: CoverageState() for c in programme.coverage_ids}
     lines = [LineState(i) for i in range(n_lines)]
     needs: dict[str, dict] = {}

@@ -84,8 +84,7 @@ def _reason_view(reason: dict, book_rules: dict, ui: dict, lang: str) -> dict:
 def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, claim: Claim | None,
                audit: bool) -> dict[str, Any]:
     ui = book.ui
-    from .coverage import _index
-    rules = _index(book)[0]
+    rules = book.rules_by_id
     prog = catalogue[decision["programme"]]
     cats = ui["categories"]
     coverages = []

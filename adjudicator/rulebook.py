@@ -101,8 +101,15 @@ class Rulebook(BaseModel):
     def for_programme(self, programme: str) -> list[Rule]:
         return [r for r in self.rules if programme in r.programmes]
 
-    def by_id(self) -> dict[str, Rule]:
+    @functools.cached_property
+    def rules_by_id(self) -> dict[str, Rule]:
+        """Rule id -> rule (built once per loaded rulebook)."""
         return {r.id: r for r in self.rules}
+
+    @functools.cached_property
+    def rule_order(self) -> dict[str, int]:
+        """Rule id -> position in the rulebook (which of two line mappings wins)."""
+        return {r.id: i for i, r in enumerate(self.rules)}
 
 
 def _fingerprint(root: Path) -> str:

@@ -75,7 +75,7 @@ def fired_rules(claim_dict: dict, root=None) -> list[str]:
 def verify_examples(root: str | os.PathLike | None = None) -> list[str]:
     book = load_rulebook(root)
     bases = load_bases(root)
-    by_id = book.by_id()
+    by_id = book.rules_by_id
     problems = []
     for rule in book.rules:
         for prog in rule.programmes:

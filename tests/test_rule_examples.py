@@ -10,7 +10,7 @@ from adjudicator.verify import examples_for, fired_rules, load_bases
 
 BOOK = load_rulebook()
 BASES = load_bases()
-BY_ID = BOOK.by_id()
+BY_ID = BOOK.rules_by_id
 CASES = [(r.id, prog) for r in BOOK.rules for prog in r.programmes]
 
 
