@@ -17,13 +17,14 @@ import pytest
 import yaml
 from pytest_bdd import given, parsers, then, when
 
-from adjudicator import adjudicate
-from adjudicator.rulebook import load_rulebook
-from adjudicator.verify import drop_path, load_bases
+from adjudicator import ClaimError, adjudicate
+from adjudicator.engine.rulebook import load_rulebook
+from adjudicator.engine.examples import drop_path, load_bases
 
 HERE = Path(__file__).resolve().parent
 VOCAB = yaml.safe_load((HERE / "vocabulary.yaml").read_text(encoding="utf-8"))
 _CATEGORY_JA = {v["ja"]: k for k, v in load_rulebook().ui["categories"].items()}
+_CATEGORY_IDS = set(_CATEGORY_JA.values())
 
 # rule id -> set of programmes where it fired / stayed silent, filled by every adjudication
 FIRED: dict[str, set] = {}
@@ -66,20 +67,102 @@ def ctx() -> Ctx:
     return Ctx()
 
 
-def explain_failure(ctx: Ctx, expected: str, actual: str) -> str:
+# the step being run: where it is (file:line), its words and the feature's language
+CURRENT: dict = {}
+
+
+def _where(feature) -> str:
+    try:
+        return str(Path(feature.filename).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return feature.filename
+
+
+def pytest_bdd_before_step(request, feature, scenario, step, step_func):
+    CURRENT.update(file=_where(feature), line=step.line_number, text=f"{step.keyword}{step.name}".strip(),
+                   lang="ja" if feature.language == "ja" else "en")
+
+
+def pytest_bdd_before_scenario(request, feature, scenario):
+    CURRENT.clear()
+    CURRENT.update(file=_where(feature), line=scenario.line_number, text=scenario.name,
+                   lang="ja" if feature.language == "ja" else "en")
+
+
+_WORDS = {
+    "ja": {"expected": "期待", "actual": "実際", "at": "場所", "step": "ステップ", "cut_by": "金額を削った算定段階",
+           "no_cut": "（削減した算定段階はありません）", "trace": "発火したルール", "coverages": "補償ごとの判定",
+           "needs": "求められた情報"},
+    "en": {"expected": "expected", "actual": "actual", "at": "at", "step": "step", "cut_by": "steps that cut the amount",
+           "no_cut": "(no step cut it)", "trace": "trace", "coverages": "coverages",
+           "needs": "asked for"},
+}
+
+
+def _lang() -> str:
+    return CURRENT.get("lang", "en")
+
+
+def cover_label(ctx: Ctx, cov: str) -> str:
+    entry = (ctx.decision or {}).get("coverages", {}).get(cov)
+    return entry["label"][_lang()] if entry else cov
+
+
+def cutting_steps(ctx: Ctx, cov: str | None = None, line: int | None = None) -> list[str]:
+    """The waterfall steps that cut the amount, named as the decision document names them."""
+    from adjudicator.documents.render import DocumentContext
+    from adjudicator.policy.catalogue import load_catalogue
     d = ctx.decision or {}
-    lines = [f"expected: {expected}", f"actual:   {actual}", "trace:"]
+    if not d:
+        return []
+    lang = _lang()
+    cx = DocumentContext(d, lang, load_rulebook(), load_catalogue(), None, False)
+    out = []
+    if line is not None:
+        ln = d["lines"][line]
+        steps, owner = ln["steps"], ln["coverage"]
+    else:
+        steps = [s for c, e in d["coverages"].items() if cov in (None, c) for s in e["steps"]]
+        owner = cov
+    for s in steps:
+        if s.get("cut"):
+            out.append(f"{cx.step_name(s, owner)}: {s['before']:,} → {s['after']:,} (−{s['cut']:,}; {s.get('clause', '')})")
+    return out
+
+
+def explain_failure(ctx: Ctx, expected: str, actual: str, cuts: list[str] | None = None) -> str:
+    d = ctx.decision or {}
+    w = _WORDS[_lang()]
+    where = f"{CURRENT['file']}:{CURRENT['line']}" if CURRENT.get("file") else "?"
+    lines = [f"{where}: {w['step']} 「{CURRENT.get('text', '')}」" if _lang() == "ja"
+             else f"{where}: {w['step']} \"{CURRENT.get('text', '')}\"",
+             f"{w['expected']}: {expected}", f"{w['actual']}:   {actual}"]
+    if cuts is not None:
+        lines.append(f"{w['cut_by']}:")
+        lines += [f"  {c}" for c in cuts] or [f"  {w['no_cut']}"]
+    lines.append(f"{w['trace']}:")
     lines += [f"  {t['rule']} [{t['effect']} {','.join(t['targets'])}] ({t['clause']}) on {t['fired_on']}"
               for t in d.get("trace", [])]
-    lines.append("coverages: " + ", ".join(f"{c}={v['status']}:{v['payable']}" for c, v in d.get("coverages", {}).items()))
+    lines.append(f"{w['coverages']}: " + ", ".join(f"{c}={v['status']}:{v['payable']:,}"
+                                                  for c, v in d.get("coverages", {}).items()))
     if d.get("needs_information"):
-        lines.append("needs: " + ", ".join(n["field"] for n in d["needs_information"]))
+        lines.append(f"{w['needs']}: " + ", ".join(n["field"] for n in d["needs_information"]))
     return "\n".join(lines)
 
 
-def check(ctx: Ctx, ok: bool, expected: str, actual: str) -> None:
+def check(ctx: Ctx, ok: bool, expected: str, actual: str, ja: tuple[str, str] | None = None,
+          cuts: list[str] | None = None) -> None:
+    """Fail the step with the expectation in the feature's language (ja: the Japanese expected/actual)."""
     if not ok:
-        pytest.fail(explain_failure(ctx, expected, actual), pytrace=False)
+        if ja and _lang() == "ja":
+            expected, actual = ja
+        pytest.fail(explain_failure(ctx, expected, actual, cuts), pytrace=False)
+
+
+def step_error(message_en: str, message_ja: str) -> None:
+    """A one-line failure for a step the scenario wrote wrong (no traceback)."""
+    where = f"{CURRENT['file']}:{CURRENT['line']}: " if CURRENT.get("file") else ""
+    pytest.fail(where + (message_ja if _lang() == "ja" else message_en), pytrace=False)
 
 
 # ---------------------------------------------------------------- Given: the policy
@@ -210,7 +293,12 @@ def deceit(ctx: Ctx) -> None:
 @given(parsers.parse("the leak was made evident by {evidence}"))
 @given(parsers.parse("客観的明白性の措置は {evidence}"))
 def evidence(ctx: Ctx, evidence: str) -> None:
-    ctx.incident()["evidence"] = words("evidence", evidence)
+    """`… by X, Y` leaves the items undated (the rules then ask for their dates, issue 17);
+    `… by X, Y on 2025-09-03` / 「X、Y（2025-09-03）」 dates each of them."""
+    dated = re.fullmatch(r"(?P<what>.+?)(?: on |（)(?P<on>\d{4}-\d{2}-\d{2})）?", evidence.strip())
+    items = words("evidence", dated["what"] if dated else evidence)
+    ctx.incident()["evidence"] = items
+    ctx.incident()["evidence_dates"] = {k: dated["on"] for k in items} if dated else {}
 
 
 @given("nothing made the leak evident")
@@ -235,6 +323,12 @@ def circumstances(ctx: Ctx, flags: str) -> None:
 @given(parsers.parse("新しいソフトウェアの正式使用から {n:d} 日"))
 def software(ctx: Ctx, n: int) -> None:
     ctx.incident()["software_days_in_production"] = n
+
+
+@given(parsers.re(r"the accident (?P<neg>was|was not) caused by a defect of the new software"))
+@given(parsers.re(r"事故は新しいソフトウェアの瑕疵によるもの (?P<neg>である|ではない)"))
+def software_defect(ctx: Ctx, neg: str) -> None:
+    ctx.incident()["software_defect_caused"] = neg in ("was", "である")
 
 
 @given(parsers.parse("the facility closed for {n:d} days"))
@@ -269,7 +363,13 @@ def losses(ctx: Ctx, datatable) -> None:
     out = []
     for row in datatable[1:]:
         rec = {names.get(h, h): v.strip() for h, v in zip(head, row)}
-        line = {"category": _CATEGORY_JA.get(rec["category"], rec["category"]), "amount": yen(rec["amount"])}
+        category = _CATEGORY_JA.get(rec["category"], rec["category"])
+        if category not in _CATEGORY_IDS:
+            step_error(f"unknown loss category {rec['category']!r} in \"{CURRENT.get('text', '')}\"; accepted: "
+                       + ", ".join(sorted(_CATEGORY_IDS)),
+                       f"「{CURRENT.get('text', '')}」の損害区分「{rec['category']}」は使えません。使える区分: "
+                       + "、".join(_CATEGORY_JA))
+        line = {"category": category, "amount": yen(rec["amount"])}
         if rec.get("persons"):
             line["persons"] = int(rec["persons"])
         out.append(line)
@@ -286,7 +386,12 @@ def no_losses(ctx: Ctx) -> None:
 @when("the claim is adjudicated")
 @when("判定する")
 def run(ctx: Ctx) -> None:
-    ctx.decision = adjudicate(ctx.claim)
+    try:
+        ctx.decision = adjudicate(ctx.claim)
+    except ClaimError as exc:
+        from adjudicator.contract.wording import word as worded
+        step_error("the claim the scenario built is invalid: " + "; ".join(f"{f}: {m}" for f, m in exc.problems),
+                   "シナリオが組み立てた請求は不正です: " + "; ".join(f"{f}: {worded(m, 'ja')}" for f, m in exc.problems))
     programme = ctx.decision["programme"]
     fired = {t["rule"] for t in ctx.decision["trace"]}
     RUNS["count"] += 1
@@ -295,9 +400,15 @@ def run(ctx: Ctx) -> None:
 
 
 # ---------------------------------------------------------------- Then
+_STATUS_JA = {"covered": "補償対象", "not_covered": "補償対象外", "excluded": "免責", "needs_information": "情報不足"}
+
+
 def _coverage(ctx: Ctx, name: str) -> tuple[str, dict]:
     cov = word("coverage", name)
-    check(ctx, cov in ctx.decision["coverages"], f"a coverage {cov!r}", f"coverages {list(ctx.decision['coverages'])}")
+    by_label = {e["label"][k]: c for c, e in ctx.decision["coverages"].items() for k in ("ja", "en")}
+    cov = by_label.get(name.strip(), cov)
+    check(ctx, cov in ctx.decision["coverages"], f"a coverage {cov!r}", f"coverages {list(ctx.decision['coverages'])}",
+          ja=(f"補償「{name}」", "この制度の補償: " + "、".join(e["label"]["ja"] for e in ctx.decision["coverages"].values())))
     return cov, ctx.decision["coverages"][cov]
 
 
@@ -306,7 +417,10 @@ def _coverage(ctx: Ctx, name: str) -> tuple[str, dict]:
 def coverage_status(ctx: Ctx, name: str, status: str) -> None:
     cov, entry = _coverage(ctx, name)
     want = word("status", status)
-    check(ctx, entry["status"] == want, f"{cov} {want}", f"{cov} {entry['status']} because {[r['rule'] for r in entry['reasons']]}")
+    check(ctx, entry["status"] == want, f"{cover_label(ctx, cov)} {want}",
+          f"{cover_label(ctx, cov)} {entry['status']} because {[r['rule'] for r in entry['reasons']]}",
+          ja=(f"「{cover_label(ctx, cov)}」は{status}", f"「{cover_label(ctx, cov)}」は{_STATUS_JA[entry['status']]}"
+              f"（理由: {', '.join(r['rule'] or r['text'] for r in entry['reasons'])}）"))
 
 
 @then(parsers.re(r'"(?P<name>[^"]+)" is (?P<status>covered|not covered|excluded|needs information) under "(?P<clause>[^"]+)"'))
@@ -319,26 +433,44 @@ def coverage_status_clause(ctx: Ctx, name: str, status: str, clause: str) -> Non
           f"{cov} {entry['status']} under {clauses}")
 
 
+@then(parsers.parse('"{name}" says no loss line was claimed under it'))
+@then(parsers.parse("「{name}」は請求された損害がないと示す"))
+def no_loss_claimed(ctx: Ctx, name: str) -> None:
+    cov, entry = _coverage(ctx, name)
+    effects = [r.get("effect") for r in entry["reasons"]]
+    check(ctx, "no_loss_claimed" in effects, f"{cov} says no loss line was claimed", f"{cov} reasons {effects}")
+
+
 @then(parsers.parse('"{name}" pays {amount} yen'))
 @then(parsers.parse("「{name}」の支払額は {amount} 円"))
 def coverage_pays(ctx: Ctx, name: str, amount: str) -> None:
     cov, entry = _coverage(ctx, name)
-    check(ctx, entry["payable"] == yen(amount), f"{cov} pays {yen(amount):,}", f"{cov} pays {entry['payable']:,}")
+    label = cover_label(ctx, cov)
+    check(ctx, entry["payable"] == yen(amount), f"{label} pays {yen(amount):,} yen", f"{label} pays {entry['payable']:,} yen",
+          ja=(f"「{label}」の支払額は {yen(amount):,} 円", f"「{label}」の支払額は {entry['payable']:,} 円"),
+          cuts=cutting_steps(ctx, cov))
 
 
 @then(parsers.parse("the total payable is {amount} yen"))
 @then(parsers.parse("支払額合計は {amount} 円"))
 def total(ctx: Ctx, amount: str) -> None:
     got = ctx.decision["total_payable"]
-    check(ctx, got == yen(amount), f"total {yen(amount):,}", f"total {got:,}")
+    check(ctx, got == yen(amount), f"total {yen(amount):,} yen", f"total {got:,} yen",
+          ja=(f"支払額合計は {yen(amount):,} 円", f"支払額合計は {got:,} 円"), cuts=cutting_steps(ctx))
 
 
 @then(parsers.parse("loss line {n:d} pays {amount} yen"))
 @then(parsers.parse("{n:d} 番目の損害の支払額は {amount} 円"))
 def line_pays(ctx: Ctx, n: int, amount: str) -> None:
+    if not 1 <= n <= len(ctx.decision["lines"]):
+        step_error(f"there is no loss line {n} (the claim has {len(ctx.decision['lines'])})",
+                   f"{n} 番目の損害はありません（損害は {len(ctx.decision['lines'])} 件）")
     line = ctx.decision["lines"][n - 1]
-    check(ctx, line["paid"] == yen(amount), f"line {n} pays {yen(amount):,}",
-          f"line {n} ({line['category']}) pays {line['paid']:,}, steps {[(s['step'], s['after']) for s in line['steps']]}")
+    category = load_rulebook().ui["categories"][line["category"]][_lang()]
+    check(ctx, line["paid"] == yen(amount), f"line {n} ({category}) pays {yen(amount):,} yen",
+          f"line {n} ({category}) pays {line['paid']:,} yen",
+          ja=(f"{n} 番目の損害（{category}）の支払額は {yen(amount):,} 円", f"{n} 番目の損害（{category}）の支払額は {line['paid']:,} 円"),
+          cuts=cutting_steps(ctx, line=n - 1))
 
 
 @then(parsers.parse("rule {rule} fires"))
@@ -411,3 +543,91 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("rule coverage by the Gherkin scenarios")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+# ---------------------------------------------------------------- Then: payment-omission checks (issue 20)
+def _unclaimed(ctx: Ctx, name: str) -> dict | None:
+    cov = word("coverage", name)
+    for u in ctx.decision["unclaimed_benefits"]:
+        if u["coverage"] == cov or name.strip() in (u["label"]["ja"], u["label"]["en"]):
+            return u
+    return None
+
+
+@then(parsers.parse('the unclaimed benefits include "{name}"'))
+@then(parsers.parse("未請求の給付に「{name}」がある"))
+def unclaimed_includes(ctx: Ctx, name: str) -> None:
+    listed = [u["coverage"] for u in ctx.decision["unclaimed_benefits"]]
+    check(ctx, _unclaimed(ctx, name) is not None, f"{name} among the unclaimed benefits", f"unclaimed: {listed}",
+          ja=(f"未請求の給付に「{name}」", f"未請求の給付: {listed}"))
+
+
+@then(parsers.parse('the unclaimed benefits do not include "{name}"'))
+@then(parsers.parse("未請求の給付に「{name}」はない"))
+def unclaimed_excludes(ctx: Ctx, name: str) -> None:
+    listed = [u["coverage"] for u in ctx.decision["unclaimed_benefits"]]
+    check(ctx, _unclaimed(ctx, name) is None, f"{name} not among the unclaimed benefits", f"unclaimed: {listed}",
+          ja=(f"未請求の給付に「{name}」はない", f"未請求の給付: {listed}"))
+
+
+@then(parsers.parse('the unclaimed "{name}" still needs {field}'))
+@then(parsers.parse("未請求の「{name}」には {field} が必要"))
+def unclaimed_needs(ctx: Ctx, name: str, field: str) -> None:
+    entry = _unclaimed(ctx, name) or {"needs": []}
+    fields = [n.get("field") for n in entry["needs"]]
+    check(ctx, field in fields, f"{name} needs {field}", f"{name} needs {fields}",
+          ja=(f"「{name}」には {field} が必要", f"「{name}」に必要なもの: {fields}"))
+
+
+@then(parsers.parse('the unclaimed "{name}" would pay {amount} yen'))
+@then(parsers.parse("未請求の「{name}」の見込額は {amount} 円"))
+def unclaimed_amount(ctx: Ctx, name: str, amount: str) -> None:
+    entry = _unclaimed(ctx, name) or {}
+    check(ctx, entry.get("amount") == yen(amount), f"{name} would pay {yen(amount):,}", f"{name}: {entry.get('amount')}",
+          ja=(f"「{name}」の見込額 {yen(amount):,} 円", f"「{name}」の見込額 {entry.get('amount')}"))
+
+
+_WHY_KIND = {"the claimant can supply": "claimant_can_supply", "ご請求者が補完できる": "claimant_can_supply",
+             "the facts would need": "facts_would_have_to_be", "事実が異なれば": "facts_would_have_to_be"}
+
+
+@then(parsers.re(r'"(?P<name>[^"]+)" would pay if (?P<kind>the claimant can supply|the facts would need) '
+                 r'(?P<field>[a-z_.]+) (?P<op>add|remove|set) (?P<value>\S+)$'))
+@then(parsers.re(r"「(?P<name>[^」]+)」は(?P<kind>ご請求者が補完できる|事実が異なれば)変更 (?P<field>[a-z_.]+) "
+                 r"(?P<op>add|remove|set) (?P<value>\S+) で支払対象になる"))
+def why_not_suggests(ctx: Ctx, name: str, kind: str, field: str, op: str, value: str) -> None:
+    """A why-not suggestion of that kind changes the field so; applied to the claim, it pays."""
+    cov, entry = _coverage(ctx, name)
+    wn = entry.get("why_not") or {}
+    items = wn.get(_WHY_KIND[kind], [])
+    hit = next((s for s in items if any(c["field"] == field and c["op"] == op and str(c["value"]) == value
+                                        for c in s["changes"])), None)
+    seen = [[(c["field"], c["op"], c["value"]) for c in s["changes"]] for s in items]
+    check(ctx, hit is not None, f"{cov}: {kind} {field} {op} {value}", f"{cov}: {seen}",
+          ja=(f"「{name}」: {kind} {field} {op} {value}", f"「{name}」: {seen}"))
+    claim = copy.deepcopy(ctx.claim)
+    for c in hit["changes"]:
+        node = claim
+        *parents, last = c["field"].split(".")
+        for p in parents:
+            if not isinstance(node.get(p), dict):
+                node[p] = {}
+            node = node[p]
+        if c["op"] == "set":
+            node[last] = c["value"]
+        elif c["op"] == "add":
+            node[last] = list(node.get(last) or []) + [c["value"]]
+        else:
+            node[last] = [x for x in node.get(last) or [] if x != c["value"]]
+    paid = adjudicate(claim)["coverages"][cov]["payable"]
+    check(ctx, paid == hit["pays"] > 0, f"{cov} pays {hit['pays']:,} once applied", f"{cov} pays {paid:,} once applied",
+          ja=(f"変更後「{name}」の支払額 {hit['pays']:,} 円", f"変更後「{name}」の支払額 {paid:,} 円"))
+
+
+@then(parsers.parse('"{name}" was decided by "{clause}"'))
+@then(parsers.parse("「{name}」の支払われない理由の条項は「{clause}」"))
+def why_not_clause(ctx: Ctx, name: str, clause: str) -> None:
+    cov, entry = _coverage(ctx, name)
+    clauses = [d["clause"] for d in (entry.get("why_not") or {}).get("decided_by", [])]
+    check(ctx, clause in clauses, f"{cov} decided by {clause}", f"{cov} decided by {clauses}",
+          ja=(f"「{name}」の条項「{clause}」", f"「{name}」の条項 {clauses}"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adjudicator.catalogue import load_catalogue, value
+from adjudicator.policy.catalogue import load_catalogue, value
 
 SOURCES = Path(__file__).resolve().parent.parent / "rules" / "sources"
 SEED_000 = next(SOURCES.glob("000_*.txt")).read_text(encoding="utf-8")

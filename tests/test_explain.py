@@ -7,15 +7,16 @@ from html.parser import HTMLParser
 import pytest
 
 from adjudicator import adjudicate
-from adjudicator.catalogue import load_catalogue
-from adjudicator.explain import render, yen
-from adjudicator.load import parse_claim
-from adjudicator.rulebook import load_rulebook
-from adjudicator.verify import load_bases, merge
+from adjudicator.policy.catalogue import load_catalogue
+from adjudicator.documents.render import clause_heading, render, yen
+from adjudicator.policy.claims import parse_claim
+from adjudicator.engine.rulebook import load_rulebook
+from adjudicator.engine.examples import load_bases, merge
 
 from support import EXAMPLES, run_cli
 
 BASES = load_bases()
+UI = load_rulebook().ui
 CLAIMS = {
     "fukuoka_seed": str(EXAMPLES / "fukuoka_seed_example.yaml"),
     "nagano_seed": str(EXAMPLES / "nagano_seed_example.yaml"),
@@ -71,6 +72,16 @@ def render_case(name, fmt, lang, audit=False):
     return decision, render(decision, fmt=fmt, lang=lang, audit=audit, claim=claim, book=book, catalogue=cat)
 
 
+def considered(decision):
+    """Coverages the document decides on: those a line was claimed under (or, for the JMA scheme, the
+    benefit paid, or every benefit when none is). Coverages nobody claimed read 請求なし／該当なし."""
+    claimed = {ln["coverage"] for ln in decision["lines"] if ln["coverage"]}
+    if decision["programme"] == "jma-support":
+        paid = {c for c, e in decision["coverages"].items() if e["status"] == "covered"}
+        return paid or set(decision["coverages"])
+    return claimed
+
+
 @pytest.mark.parametrize("name", list(CLAIMS))
 @pytest.mark.parametrize("fmt", ["text", "md", "html"])
 @pytest.mark.parametrize("lang", ["ja", "en"])
@@ -78,25 +89,42 @@ def test_document_states_the_decisions_amounts_and_clauses(name, fmt, lang):
     decision, doc = render_case(name, fmt, lang)
     text = html.unescape(doc) if fmt == "html" else doc
     assert yen(decision["total_payable"], lang) in text
-    for cov in decision["coverages"].values():
+    decided = considered(decision)
+    for cov_id, cov in decision["coverages"].items():
         assert yen(cov["payable"], lang) in text
-        for r in cov["reasons"]:
-            assert r["clause"] in text
-            assert (r["text"] if lang == "ja" else r["text_en"]) in text
+        if cov_id in decided:
+            for r in cov["reasons"]:
+                assert clause_heading(UI, decision["programme"], r["clause"], lang) in text
+                assert (r["text"] if lang == "ja" else r["text_en"]) in text
+    deductible_of = {c for c, e in decision["coverages"].items()
+                     if any(s["step"] == "deductible" and s["cut"] for s in e["steps"])}
     for ln in decision["lines"]:
-        assert yen(ln["paid"], lang) in text and yen(ln["claimed"], lang) in text
-        for s in ln["steps"]:
+        assert yen(ln["claimed"], lang) in text
+        steps = ln["steps"]
+        if ln["coverage"] in deductible_of:  # shown as the seed's table: the line before the deductible row
+            steps = steps[:next(i for i, s in enumerate(steps) if s["step"] == "deductible")]
+        elif not any(s.get("status") == "needs_information" for s in steps):
+            assert yen(ln["paid"], lang) in text
+        for s in steps:
             assert yen(s["after"], lang) in text
             if s.get("clause"):
-                assert s["clause"] in text
+                assert s["clause"] in text or clause_heading(UI, decision["programme"], s["clause"], lang) in text
     for n in decision["needs_information"]:
         assert n["field"] in text
+    refusal_only = decision["total_payable"] == 0 and not decision["needs_information"]
     for d in decision["duties"]:
-        assert load_rulebook().duties[d["id"]][lang] in text and d["clause"] in text
-    # nothing invented: every amount the document shows is an amount of the decision
+        if refusal_only and d["id"].endswith("_documents_payment"):
+            assert load_rulebook().duties[d["id"]][lang] not in text  # no promise of payment on a refusal
+        else:
+            assert load_rulebook().duties[d["id"]][lang] in text and d["clause"] in text
+    # nothing invented: every amount the document shows is an amount of the decision (or the sum of
+    # the claimed lines a missing fact holds back)
+    allowed = amounts_in_decision(decision)
+    for n in decision["needs_information"]:
+        allowed.add(sum(ln["claimed"] for ln in decision["lines"] if ln["coverage"] in n["coverages"]))
     pattern = r"([\d,]+)円" if lang == "ja" else r"¥([\d,]+)"
     shown = {int(m.replace(",", "")) for m in re.findall(pattern, text)}
-    assert shown <= amounts_in_decision(decision), shown - amounts_in_decision(decision)
+    assert shown <= allowed, shown - allowed
     assert decision["rulebook"]["sha256"] in text
 
 

@@ -1,13 +1,13 @@
-"""Issue 7: the ledger (aggregates across claims, tamper evidence, replay), batch and diff."""
+"""Issue 7: the ledger (aggregates across claims, replay) on SQLite and PostgreSQL, batch and diff.
+Issue 13's ledger tests are in test_ledger_*.py."""
 import json
 import shutil
-import sqlite3
 
-import pytest
 import yaml
 
-from adjudicator.verify import load_bases, merge
+from adjudicator.engine.examples import load_bases, merge
 
+from ledger_support import rows
 from support import EXAMPLES, ROOT, run_cli
 
 
@@ -23,88 +23,68 @@ POLICY = {"policy": {"plan": "S1", "policy_number": "FK-1"},
           "losses": [{"category": "call_center", "amount": 700_000}]}
 
 
-@pytest.fixture
-def ledger(tmp_path):
-    return tmp_path / "ledger.sqlite"
-
-
 def adjudicate(path, ledger, *extra):
     r = run_cli("adjudicate", str(path), "--ledger", str(ledger), *extra)
     return r, (json.loads(r.stdout) if r.returncode == 0 else None)
 
 
-def test_two_claims_on_one_policy_share_the_aggregate(tmp_path, ledger):
+def test_two_claims_on_one_policy_share_the_aggregate(tmp_path, ledger_target):
+    ledger = ledger_target
     r1, d1 = adjudicate(claim(tmp_path, "C1", POLICY), ledger)
     r2, d2 = adjudicate(claim(tmp_path, "C2", POLICY), ledger)
     assert d1["total_payable"] == 700_000 and d1["prior_payments"]["source"] == "ledger"
-    assert d2["prior_payments"] == {"source": "ledger", "records": [1], "liability": 0, "costs": 700_000,
-                                    "brand_protect": 0, "lost_profit": 0}
+    zero = {"liability": 0, "costs": 0, "brand_protect": 0, "lost_profit": 0}
+    assert d2["prior_payments"] == {"source": "ledger", "ledger": {**zero, "costs": 700_000}, "claim_file": None,
+                                    **zero, "costs": 700_000}
     assert d2["total_payable"] == 300_000  # S1 ② 1,000,000 - 700,000 already paid
-    # a claim on another policy is not affected; a claim file's own prior_payments win
+    # a claim on another policy is not affected
     _, d3 = adjudicate(claim(tmp_path, "C3", merge(POLICY, {"policy": {"policy_number": "FK-2"}})), ledger)
     assert d3["total_payable"] == 700_000
+    # a claim file's own prior_payments cannot lower what the ledger holds (it used to be paid in full)
     _, d4 = adjudicate(claim(tmp_path, "C4", merge(POLICY, {"prior_payments": {"costs": 0}})), ledger)
-    assert d4["total_payable"] == 700_000 and d4["prior_payments"]["source"] == "claim_file"
+    assert d4["total_payable"] == 0 and d4["prior_payments"]["source"] == "ledger"
+    assert d4["prior_payments"]["claim_file"] == zero and d4["prior_payments"]["ledger"]["costs"] == 1_000_000
 
 
-def test_a_claim_id_twice_is_refused_unless_readjudicated(tmp_path, ledger):
+def test_a_claim_id_twice_is_refused_unless_readjudicated(tmp_path, ledger_target):
+    ledger = ledger_target
     path = claim(tmp_path, "C1", POLICY)
     adjudicate(path, ledger)
     r, _ = adjudicate(path, ledger)
     assert r.returncode == 2 and r.stdout == "" and r.stderr.startswith("claim_id: 'C1' is already recorded")
     r, d = adjudicate(path, ledger, "--readjudicate")
     assert r.returncode == 0 and d["total_payable"] == 700_000  # its own earlier record does not count
-    rows = sqlite3.connect(ledger).execute("SELECT seq, claim_id, supersedes FROM records").fetchall()
-    assert rows == [(1, "C1", None), (2, "C1", 1)]
+    assert rows(ledger, "SELECT seq, claim_id, supersedes FROM records ORDER BY seq") == [(1, "C1", None), (2, "C1", 1)]
     # a re-adjudicated claim counts once for later claims on the policy
     _, d2 = adjudicate(claim(tmp_path, "C2", POLICY), ledger)
     assert d2["prior_payments"]["costs"] == 700_000
 
 
-def make_chain(tmp_path, ledger, n=4):
-    for i in range(n):
-        adjudicate(claim(tmp_path, f"C{i}", merge(POLICY, {"policy": {"policy_number": f"P{i}"}})), ledger)
-    r = run_cli("audit", "verify", "--ledger", str(ledger))
-    assert r.returncode == 0 and r.stdout.startswith(f"OK: {n} records")
-
-
-@pytest.mark.parametrize("tamper,words", [
-    ("UPDATE records SET decision_json = replace(decision_json, '700000', '900000') WHERE seq = 2", "seq 2 (C1) was altered"),
-    ("UPDATE records SET claim_id = 'X' WHERE seq = 3", "seq 3 (X) was altered"),
-    ("DELETE FROM records WHERE seq = 2", "seq 2 is missing"),
-    ("UPDATE records SET seq = -seq WHERE seq IN (2, 3); UPDATE records SET seq = 3 WHERE seq = -2; "
-     "UPDATE records SET seq = 2 WHERE seq = -3", "does not follow the record before it"),
-    ("DELETE FROM records WHERE seq = 4", "removed from the end"),
-])
-def test_tampering_of_each_kind_is_detected(tmp_path, ledger, tamper, words):
-    make_chain(tmp_path, ledger)
-    db = sqlite3.connect(ledger)
-    db.executescript(tamper)
-    db.commit()
-    db.close()
-    r = run_cli("audit", "verify", "--ledger", str(ledger))
-    assert r.returncode == 1 and "TAMPERED" in r.stderr and words in r.stderr, r.stderr
-
-
-def test_replay_is_identical_and_reports_a_changed_rulebook(tmp_path, ledger):
-    _, d = adjudicate(claim(tmp_path, "C1", POLICY), ledger)
+def test_replay_is_identical_and_reports_a_changed_rulebook(tmp_path, ledger_target):
+    ledger = ledger_target
+    adjudicate(claim(tmp_path, "C0", POLICY), ledger)
+    _, d = adjudicate(claim(tmp_path, "C1", merge(POLICY, {"losses": [{"category": "call_center", "amount": 200_000}]})),
+                      ledger)
+    assert d["prior_payments"]["costs"] == 700_000
     r = run_cli("replay", "C1", "--ledger", str(ledger))
-    assert r.returncode == 0 and "byte-identical" in r.stdout
+    assert r.returncode == 0 and "byte-identical" in r.stdout, r.stdout + r.stderr
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
     p = rules / "programmes" / "fukuoka-cyber-2025.yaml"
-    p.write_text(p.read_text(encoding="utf-8").replace("clinic:        {value: 1000000,", "clinic:        {value: 500000,", 1),
+    p.write_text(p.read_text(encoding="utf-8").replace("clinic:        {value: 1000000,", "clinic:        {value: 800000,", 1),
                  encoding="utf-8")
     r = run_cli("--rules", str(rules), "replay", "C1", "--ledger", str(ledger))
     assert r.returncode == 1 and "DIFFERENT" in r.stdout
-    assert "incident_response: covered 700,000 -> covered 500,000" in r.stdout
+    assert "incident_response: covered 200,000 -> covered 100,000" in r.stdout
 
 
-def test_audit_show_renders_the_record(tmp_path, ledger):
+def test_audit_show_renders_the_record(tmp_path):
+    ledger = tmp_path / "ledger.sqlite"
     _, d = adjudicate(claim(tmp_path, "C1", POLICY), ledger)
     r = run_cli("audit", "show", "C1", "--ledger", str(ledger), "--format", "html", "--lang", "en")
     assert r.returncode == 0 and "ledger record 1" in r.stdout and d["rulebook"]["sha256"] in r.stdout
     assert "FK-TRIG-ALL-RISK" in r.stdout and "call_center" in r.stdout
+    assert "by cli:" in r.stdout  # who recorded it
 
 
 def corpus(tmp_path, n=120):
@@ -130,7 +110,7 @@ def test_batch_output_is_identical_for_1_and_2_workers(tmp_path):
     for workers in (1, 2):
         out = tmp_path / f"out{workers}.jsonl"
         r = run_cli("batch", str(src), "--out", str(out), "--workers", str(workers))
-        assert r.returncode == 0, r.stderr
+        assert r.returncode == 1, r.stderr  # the run finished; some claims have error lines (issue 14)
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
     rows = [json.loads(x) for x in outs[0].decode().splitlines()]
@@ -149,7 +129,7 @@ def test_batch_of_a_folder_with_a_ledger(tmp_path):
     (folder / "bad.yaml").write_text("programme: [", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     r = run_cli("batch", str(folder), "--out", str(out), "--ledger", str(tmp_path / "l.sqlite"), "--workers", "2")
-    assert r.returncode == 0
+    assert r.returncode == 1  # bad.yaml has an error line
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert [r.get("total_payable") for r in rows] == [700_000, 300_000, None]
     assert rows[2]["source"] == "bad.yaml"
@@ -176,7 +156,7 @@ def test_diff_reports_a_deliberately_changed_limit(tmp_path):
 
 
 def test_progress_bar_draws_on_a_terminal_only(tmp_path, capsys):
-    from adjudicator.batch import Progress
+    from adjudicator.runs.batch import Progress
     bar = Progress(True, 120)
     for i in range(120):
         bar.tick(i % 10 == 0)

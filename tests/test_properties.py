@@ -4,11 +4,11 @@ import copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adjudicator.catalogue import load_catalogue
+from adjudicator.policy.catalogue import load_catalogue
 from adjudicator.decide import decide
-from adjudicator.load import parse_claim
-from adjudicator.rulebook import load_rulebook
-from adjudicator.verify import load_bases, merge
+from adjudicator.policy.claims import parse_claim
+from adjudicator.engine.rulebook import load_rulebook
+from adjudicator.engine.examples import load_bases, merge
 
 CAT, BOOK, BASES = load_catalogue(), load_rulebook(), load_bases()
 FK_CATS = ["damages", "litigation_costs", "forensic_investigation", "call_center", "condolence_gifts",
@@ -23,7 +23,9 @@ def claims(draw):
     prog = draw(st.sampled_from(["fukuoka-cyber-2025", "nagano-privacy-2016"]))
     base = copy.deepcopy(BASES[prog])
     cats = FK_CATS if prog == "fukuoka-cyber-2025" else NG_CATS
-    lines = draw(st.lists(st.tuples(st.sampled_from(cats), amounts, st.integers(1, 5000)), min_size=1, max_size=8))
+    # persons never exceed the leak's personal records (the contract refuses that, issue 14)
+    records = base["incident"].get("leak", {}).get("personal_records") or 5000
+    lines = draw(st.lists(st.tuples(st.sampled_from(cats), amounts, st.integers(1, records)), min_size=1, max_size=8))
     losses = [{"category": c, "amount": a, **({"persons": p} if c == "mental_distress" else {})} for c, a, p in lines]
     plan = draw(st.sampled_from(list(CAT[prog].plans)))
     facility = draw(st.sampled_from(["clinic", "dental_clinic", "hospital", "care_facility"]

@@ -5,8 +5,9 @@ companion rules generated from `requires` use their parent's example minus the r
 """
 import pytest
 
-from adjudicator.rulebook import check_rulebook, load_rulebook
-from adjudicator.verify import examples_for, fired_rules, load_bases
+from adjudicator.engine.check import check_rulebook
+from adjudicator.engine.rulebook import load_rulebook
+from adjudicator.engine.examples import examples_for, fired_rules, load_bases
 
 BOOK = load_rulebook()
 BASES = load_bases()
@@ -33,7 +34,7 @@ def test_every_rule_has_clause_and_both_texts():
 
 
 def test_every_coverage_can_be_covered_by_some_rule():
-    from adjudicator.catalogue import load_catalogue
+    from adjudicator.policy.catalogue import load_catalogue
     cat = load_catalogue()
     for pid, prog in cat.programmes.items():
         covered = {c for r in BOOK.for_programme(pid) if r.effect.kind == "cover"

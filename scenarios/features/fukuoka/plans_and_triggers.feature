@@ -55,12 +55,54 @@ Feature: All-risk and leak-only plans, leak evidence, regulatory costs and the l
     And rule FK-TRIG-LEAK-LIABILITY:needs:incident.leak.status fires
     And rule FK-TRIG-LEAK-RESPONSE:needs:incident.leak.status fires
 
-  Scenario: A personal-information leak on the leak-only plan must be made evident
+  Scenario: A personal-information leak on the leak-only plan must be made evident for its leak costs (000 §9 イ①・注1)
     Given the plan is P2
     And nothing made the leak evident
     When the claim is adjudicated
-    Then "liability" is not covered under "000 §9 注1"
+    Then "leak_response" is not covered under "000 §9 イ①・注1"
+    And "leak_response" pays 0 yen
     And rule FK-LEAK-ONLY-EVIDENCE fires
+
+  Scenario: The 注1 marker sits on the leak-cost row, not on liability: damages are paid without the evidence
+    Given the plan is P2
+    And nothing made the leak evident
+    When the claim is adjudicated
+    Then "liability" is covered
+    And "liability" pays 1,000,000 yen
+    And "leak_response" is not covered
+    And the total payable is 1,000,000 yen
+
+  Scenario Outline: Only a notice that a cyber attack occurred counts as 注1① (a notice of a non-attack leak does not)
+    Given the plan is P2
+    And the cause is <cause>
+    And the leak was made evident by insurer_notified on 2025-09-03
+    When the claim is adjudicated
+    Then "leak_response" is <status>
+    And "liability" is covered
+
+    Examples:
+      | cause        | status      |
+      | cyber_attack | covered     |
+      | human_error  | not covered |
+      | media_loss   | not covered |
+
+  Scenario: A notice to the insurer after the attack was ruled out is not 注1①
+    Given the plan is P2
+    And the attack is ruled_out
+    And the leak was made evident by insurer_notified
+    When the claim is adjudicated
+    Then "leak_response" is not covered
+    And rule FK-LEAK-ONLY-EVIDENCE fires
+
+  Scenario: A notice to the insurer with the cause unknown waits for the cause
+    Given the plan is P2
+    And the claim does not say incident.cause
+    And the claim does not say incident.attack
+    And the leak was made evident by insurer_notified
+    When the claim is adjudicated
+    Then "leak_response" is needs information
+    And incident.cause is asked for
+    And rule FK-LEAK-ONLY-EVIDENCE-CAUSE-NEEDED fires
 
   Scenario: A filing with a public agency makes the leak evident
     Given the plan is P2

@@ -12,11 +12,12 @@ Feature: Who is insured, claims-made liability and brand protect (004 §4, §5)
     And rule NG-MAP-BRAND-PROTECT fires
     And rule NG-ELIG-FACILITY does not fire
 
-  Scenario: Clinics are not eligible
+  Scenario: A clinic's claim waits for its certificate (004 §4 <1>, <2>, <5>)
     Given the facility is a clinic
     When the claim is adjudicated
-    Then "liability" is not covered under "004 §4 <1>"
-    And "brand_protect" is not covered
+    Then "liability" is needs information under "004 §4 <1>"
+    And "brand_protect" is needs information
+    And policy.facility is asked for
     And rule NG-ELIG-FACILITY fires
 
   Scenario: No leak, no cover
@@ -86,6 +87,10 @@ Feature: Who is insured, claims-made liability and brand protect (004 §4, §5)
     And 0 persons' personal information leaked
     And the leaked data concern others
     And the claim does not say incident.leak.subjects
+    And the losses are:
+      | category          | amount    |
+      | corporate_damages | 1,000,000 |
+      | public_notice     | 300,000   |
     When the claim is adjudicated
     Then "brand_protect" is not covered under "004 §5 注④"
     And rule NG-BP-CORPORATE-ONLY fires

@@ -104,3 +104,45 @@
     かつ incident.leak.corporate_info が求められる
     かつ ルール NG-CORPORATE-DAMAGES-WITHOUT-CORPORATE-LEAK が発火する
     かつ ルール NG-CORPORATE-ONLY-DAMAGES-CATEGORY は発火しない
+
+  シナリオ: 企業情報のみの漏えいでは損害賠償金と争訟費用を合わせて1,000万円が限度（免責金額5万円）
+    前提 長野個人情報漏えい の標準的な請求
+    かつ 企業情報が漏えいした
+    かつ 漏えいした個人情報は 0 件
+    かつ 請求ファイルに incident.leak.subjects がない
+    かつ 損害は次のとおり:
+      | 区分              | 金額      |
+      | corporate_damages | 9,000,000 |
+      | litigation_costs  | 2,000,000 |
+    もし 判定する
+    ならば 「賠償責任」の支払額は 10,000,000 円
+    かつ 1 番目の損害の支払額は 8,950,000 円
+    かつ 2 番目の損害の支払額は 1,050,000 円
+    かつ 「ブランドプロテクト費用」は補償対象外
+    かつ 支払額合計は 10,000,000 円
+
+  シナリオ: 企業情報の漏えいで個人情報の件数が不明なら争訟費用の限度額を決められない
+    前提 長野個人情報漏えい の標準的な請求
+    かつ 企業情報が漏えいした
+    かつ 請求ファイルに incident.leak.personal_records がない
+    かつ 請求ファイルに incident.leak.subjects がない
+    かつ 損害は次のとおり:
+      | 区分              | 金額      |
+      | corporate_damages | 1,000,000 |
+      | litigation_costs  | 200,000   |
+    もし 判定する
+    ならば 「賠償責任」は情報不足
+    かつ incident.leak.personal_records が求められる
+    かつ ルール NG-CORPORATE-LITIGATION-RECORDS-NEEDED が発火する
+
+  シナリオ: 企業情報と患者の情報が漏えいし件数が不明でも、個人情報の漏えいがあるので争訟費用は通常の限度額
+    前提 長野個人情報漏えい の標準的な請求
+    かつ 企業情報が漏えいした
+    かつ 請求ファイルに incident.leak.personal_records がない
+    かつ 損害は次のとおり:
+      | 区分              | 金額      |
+      | corporate_damages | 1,000,000 |
+      | litigation_costs  | 200,000   |
+    もし 判定する
+    ならば 「賠償責任」の支払額は 1,150,000 円
+    かつ ルール NG-CORPORATE-LITIGATION-RECORDS-NEEDED は発火しない

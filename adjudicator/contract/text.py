@@ -1,0 +1,57 @@
+"""Safe text: which characters a claim's identifiers and free text may hold, and quoting a bad value
+in an error message (a short prefix, every unprintable character escaped)."""
+from __future__ import annotations
+
+from .limits import QUOTE_CHARS
+
+IDEOGRAPHIC_SPACE = "\u3000"
+
+
+def unsafe_char(text: str, allow_ideographic_space: bool = False) -> int | None:
+    """Index of the first character that must not appear, else None.
+
+    Allowed: what `str.isprintable()` accepts (letters of every script, Japanese included, digits,
+    marks, punctuation, symbols and the ASCII space), plus U+3000 in free text. Refused: control
+    characters (newline, tab, ESC ...), format characters (bidi overrides and isolates, zero-width
+    characters), line and paragraph separators, other spaces, private-use, unassigned and surrogate
+    code points."""
+    if text.isprintable():
+        return None
+    for i, ch in enumerate(text):
+        if not ch.isprintable() and not (allow_ideographic_space and ch == IDEOGRAPHIC_SPACE):
+            return i
+    return None
+
+
+def describe_char(ch: str) -> str:
+    return f"U+{ord(ch):04X}"
+
+
+def quote(value: object, limit: int = QUOTE_CHARS, bare: bool = False) -> str:
+    """A short, printable rendering of a bad value for an error message: at most `limit` characters
+    of it, unprintable characters as \\xNN / \\uNNNN, and how long it was when cut."""
+    if isinstance(value, str):
+        text, is_str = value, True
+    elif isinstance(value, (bool, int, float)) or value is None:
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+            return f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+        text, is_str = repr(value), False
+    else:
+        return f"a {type(value).__name__}"
+    cut = text[:limit]
+    out = []
+    for ch in cut:
+        if ch.isprintable() and (bare or ch not in "\\'"):
+            out.append(ch)
+        elif ch in "\\'":
+            out.append("\\" + ch)
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+    shown = "".join(out)
+    if is_str and not bare:
+        shown = f"'{shown}'"
+    if len(text) > limit:
+        shown += f"… ({len(text):,} characters)"
+    return shown

@@ -1,0 +1,259 @@
+"""What happens to a recorded decision after it is recorded (issue 20): the second review (二次査定)
+and the payment clock (000 §18, 004 「万一事故にあわれたら」). Pure functions over a claim's handling
+state; base.py writes each step as a ledger record in the hash chain and keeps the state in the
+`claim_state` side table the work list reads.
+
+The state of a claim after a record (kept, hashed, in the record's event_json as "state"):
+  handler        the account that recorded the decision (the one that may not review it)
+  decision_seq   the record of the decision
+  total_payable, needs   from the decision
+  review         {"state": none | pending_review | approved | returned, "why": [...], "by", "at", "note"}
+  clock          {"completed_on", "extension": {"reason", "to", "agreed_on"} | null,
+                  "pauses": [{"from", "to", "days"}], "paused_days", "due_on", "paid_on"}
+  unclaimed      the decision's unclaimed_benefits (請求案内漏れ), each with its key programme:coverage and
+                 the handler's mark once recorded: {"action": told (案内済) | declined (請求しない), "on", "by", "at"}
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..policy.catalogue import Catalogue
+
+REVIEW_STATES = ("none", "pending_review", "approved", "returned")
+FINAL = ("none", "approved")
+# 000 §18 / 004 「万一事故にあわれたら」: the five reasons that allow a longer period (協議のうえ延長)
+EXTENSION_REASONS = ("public_investigation", "expert_appraisal", "disaster_area", "abroad", "special_claim")
+DEFAULT_DAYS = 30
+DEFAULT_WHEN = ("refusal", "cut")
+# Coverage statuses that refuse what a line claimed (needs_information holds it back: not a refusal).
+REFUSING = ("not_covered", "excluded")
+
+
+class HandlingError(ValueError):
+    """'field: message' - a handling step that cannot be taken (bad date, nothing pending, ...)."""
+
+
+class NotYours(HandlingError):
+    """The account may not take this step (it recorded the decision it would review)."""
+
+
+def _date(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise HandlingError(f"{field}: expected a date YYYY-MM-DD, got {str(value)[:40]!r}") from None
+
+
+def review_need(decision: dict, catalogue: Catalogue) -> list[dict]:
+    """Why the decision needs a second review: [] when it needs none.
+
+    A decision needs review when it refuses or cuts a claimed amount for a reason other than the
+    policy's own limits, co-insurance and deductibles: a loss line whose amount the decision refuses -
+    a line step `refused` (no coverage takes it) or `coverage_not_payable` with status not_covered or
+    excluded - or, for a programme of fixed support payments (no loss lines), no support paid while a
+    support coverage is not_covered or excluded. The waterfall's steps (limits, sublimits,
+    co-insurance, deductibles, aggregates, combined caps: `limits_applied`) never need review, nor does
+    a coverage held back for needs_information. `refusal`: the decision pays nothing; `cut`: it pays
+    something. The programme's `second_review.when` (rules/programmes/*.yaml) says which of the two
+    need review; without it both do."""
+    prog = catalogue[decision["programme"]] if decision.get("programme") in catalogue.programmes else None
+    spec = (prog.data.get("second_review") if prog is not None else None) or {}
+    when = tuple(spec.get("when", DEFAULT_WHEN))
+    kind = "refusal" if decision.get("total_payable", 0) == 0 else "cut"
+    if kind not in when:
+        return []
+    why: list[dict] = []
+    for ln in decision.get("lines") or []:
+        if not ln.get("claimed"):
+            continue
+        for s in ln.get("steps") or []:
+            refusing = s.get("step") == "refused" or (s.get("step") == "coverage_not_payable"
+                                                     and s.get("status") in REFUSING)
+            if refusing and s.get("cut", 0) > 0:
+                why.append({"kind": kind, "line": ln.get("index"), "category": ln.get("category"),
+                            "coverage": ln.get("coverage"), "status": s.get("status", "refused"),
+                            "clause": s.get("clause"), "amount": s["cut"]})
+    if prog is not None and not prog.plans and not decision.get("lines"):  # fixed support payments
+        covs = decision.get("coverages") or {}
+        if not any(c["status"] == "covered" for c in covs.values()) and not decision.get("needs_information"):
+            for cov, c in covs.items():
+                if c["status"] in REFUSING:
+                    why.append({"kind": kind, "line": None, "category": None, "coverage": cov,
+                                "status": c["status"], "clause": (c.get("reasons") or [{}])[0].get("clause"),
+                                "amount": None})
+    return why
+
+
+def clock_days(catalogue: Catalogue | None, programme: str) -> int:
+    if catalogue is None or programme not in catalogue.programmes:
+        return DEFAULT_DAYS
+    spec = catalogue[programme].data.get("payment_clock") or {}
+    days = spec.get("days", DEFAULT_DAYS)
+    return int(days["value"] if isinstance(days, dict) else days)
+
+
+def _empty_clock() -> dict:
+    return {"completed_on": None, "extension": None, "pauses": [], "paused_days": 0, "due_on": None, "paid_on": None}
+
+
+def due_on(clock: dict, days: int) -> str | None:
+    """30 days (the programme's payment_clock) from the completed claim, or the extension's agreed date;
+    moved later by every pause the insured caused."""
+    if not clock.get("completed_on"):
+        return None
+    ext = clock.get("extension")
+    base = _date(ext["to"], "to") if ext and ext.get("to") else \
+        _date(clock["completed_on"], "completed_on") + dt.timedelta(days=days)
+    return (base + dt.timedelta(days=int(clock.get("paused_days") or 0))).isoformat()
+
+
+BENEFIT_ACTIONS = ("told", "declined")  # 案内済 (the claimant was told) / 請求しない (they declined)
+
+
+def benefit_key(entry: dict) -> str:
+    return f"{entry.get('programme')}:{entry.get('coverage')}"
+
+
+def _unclaimed(previous: dict | None, decision: dict) -> list[dict]:
+    """The decision's unclaimed benefits, each keeping the mark an earlier record of the claim gave the
+    same benefit (a re-adjudication does not make the handler tell the claimant twice)."""
+    marks = {u["key"]: u.get("mark") for u in (previous or {}).get("unclaimed") or []}
+    out = []
+    for entry in decision.get("unclaimed_benefits") or []:
+        key = benefit_key(entry)
+        out.append({"key": key, "programme": entry.get("programme"), "coverage": entry.get("coverage"),
+                    "label": entry.get("label"), "amount": entry.get("amount"), "mark": marks.get(key)})
+    return out
+
+
+def unmarked(state: dict) -> int:
+    """How many unclaimed benefits the handler has not yet marked told or declined."""
+    return sum(1 for u in state.get("unclaimed") or [] if not u.get("mark"))
+
+
+def benefit_step(state: dict, key: str, action: str, on: Any, by: str, at: str) -> tuple[dict, dict]:
+    """(event, new state) of marking one unclaimed benefit: told (案内済) or declined (請求しない), with the date."""
+    if action not in BENEFIT_ACTIONS:
+        raise HandlingError(f"action: expected told or declined, got {str(action)[:40]!r}")
+    day = _date(on, "on").isoformat()
+    entries = [dict(u) for u in state.get("unclaimed") or []]
+    hit = next((u for u in entries if u["key"] == key), None)
+    if hit is None:
+        known = ", ".join(u["key"] for u in entries) or "none"
+        raise HandlingError(f"benefit: the decision lists no unclaimed benefit {str(key)[:80]!r} (it lists: {known})")
+    hit["mark"] = {"action": action, "on": day, "by": by, "at": at}
+    return {"type": "benefit", "key": key, "action": action, "on": day}, dict(state, unclaimed=entries)
+
+
+def decision_state(previous: dict | None, decision: dict, given: dict, catalogue: Catalogue, seq: int,
+                   recorded_by: str) -> dict:
+    """The state after a decision is recorded (first time or re-adjudicated): a fresh review
+    requirement; the clock carried over from the claim's earlier state, with what the claim file's own
+    `payment` section says (completed_on, delay_reason, paid_on) taking precedence."""
+    why = review_need(decision, catalogue)
+    clock = dict(previous["clock"]) if previous else _empty_clock()
+    payment = given.get("payment") if isinstance(given, dict) and isinstance(given.get("payment"), dict) else {}
+    if payment.get("completed_on"):
+        clock["completed_on"] = str(payment["completed_on"])
+    if payment.get("delay_reason") and not (clock.get("extension") or {}).get("to"):
+        clock["extension"] = {"reason": str(payment["delay_reason"]), "to": None, "agreed_on": None}
+    if payment.get("paid_on"):
+        clock["paid_on"] = str(payment["paid_on"])
+    clock["due_on"] = due_on(clock, clock_days(catalogue, decision["programme"]))
+    return {"handler": recorded_by, "decision_seq": seq, "total_payable": decision["total_payable"],
+            "needs": len(decision.get("needs_information") or []),
+            "review": {"state": "pending_review" if why else "none", "why": why, "by": None, "at": None, "note": None},
+            "clock": clock, "unclaimed": _unclaimed(previous, decision)}
+
+
+def legacy_state(decision: dict, given: dict, catalogue: Catalogue | None, seq: int, recorded_by: str | None) -> dict:
+    """The state of a record written before schema version 3 (no review existed: final as recorded)."""
+    state = decision_state(None, decision, given, catalogue, seq, recorded_by or "") if catalogue is not None \
+        and decision.get("programme") in catalogue.programmes else None
+    if state is None:
+        state = {"handler": recorded_by, "decision_seq": seq, "total_payable": decision.get("total_payable", 0),
+                 "needs": len(decision.get("needs_information") or []), "clock": _empty_clock(), "unclaimed": []}
+    state["review"] = {"state": "none", "why": [], "by": None, "at": None, "note": None}
+    return state
+
+
+def review_step(state: dict, action: str, note: str | None, by: str, at: str) -> tuple[dict, dict]:
+    """(event, new state) of a second review: approve (final) or return to the first handler with a note."""
+    if action not in ("approve", "return"):
+        raise HandlingError(f"action: expected approve or return, got {str(action)[:40]!r}")
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise HandlingError("note: at most 2,000 characters")
+    if action == "return" and not note:
+        raise HandlingError("note: say why the decision goes back to its handler")
+    review = state["review"]
+    if review["state"] != "pending_review":
+        raise HandlingError(f"review: the decision is not waiting for a second review (its review state is "
+                            f"{review['state']})")
+    if by == state.get("handler"):
+        raise NotYours(f"review: {by} recorded this decision; another handler account must review it")
+    new = dict(state, review=dict(review, state="approved" if action == "approve" else "returned", by=by, at=at,
+                                  note=note or None))
+    return {"type": "review", "action": action, "note": note or None}, new
+
+
+def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date | None = None) -> tuple[dict, dict]:
+    """(event, new state) of a payment-clock step:
+    complete {completed_on}; extend {reason (one of the five), to (the agreed new due date), agreed_on?};
+    pause {from, to} (a delay the insured caused: the due date moves by its days); paid {paid_on}."""
+    clock = dict(state["clock"])
+    clock["pauses"] = list(clock.get("pauses") or [])
+    if clock.get("paid_on"):
+        raise HandlingError(f"paid_on: the payment was recorded ({clock['paid_on']}): the clock has stopped")
+    event: dict[str, Any] = {"type": "clock", "action": action}
+    if action == "complete":
+        day = _date(values.get("completed_on"), "completed_on")
+        clock["completed_on"] = event["completed_on"] = day.isoformat()
+    elif action in ("extend", "pause", "paid") and not clock.get("completed_on"):
+        raise HandlingError("completed_on: record the day the claim was completed (請求完了日) first")
+    elif action == "extend":
+        reason = values.get("reason")
+        if reason not in EXTENSION_REASONS:
+            raise HandlingError(f"reason: expected one of {', '.join(EXTENSION_REASONS)}, got {str(reason)[:40]!r}")
+        to = _date(values.get("to"), "to")
+        base = _date(clock["completed_on"], "completed_on") + dt.timedelta(days=days)
+        if to <= base:
+            raise HandlingError(f"to: an extension ends after the {days}-day due date ({base.isoformat()})")
+        agreed = values.get("agreed_on")
+        agreed = _date(agreed, "agreed_on").isoformat() if agreed else None
+        clock["extension"] = {"reason": reason, "to": to.isoformat(), "agreed_on": agreed}
+        event.update(reason=reason, to=to.isoformat(), agreed_on=agreed)
+    elif action == "pause":
+        start, end = _date(values.get("from"), "from"), _date(values.get("to"), "to")
+        if end <= start:
+            raise HandlingError("to: a pause ends after it starts")
+        if start < _date(clock["completed_on"], "completed_on"):
+            raise HandlingError("from: a pause starts on or after the day the claim was completed")
+        for p in clock["pauses"]:
+            if start < _date(p["to"], "to") and _date(p["from"], "from") < end:
+                raise HandlingError(f"from: overlaps the pause {p['from']} - {p['to']} already recorded")
+        pause = {"from": start.isoformat(), "to": end.isoformat(), "days": (end - start).days}
+        note = str(values.get("note") or "").strip()[:500]
+        if note:
+            pause["note"] = note
+        clock["pauses"].append(pause)
+        clock["paused_days"] = sum(p["days"] for p in clock["pauses"])
+        event.update(pause)
+    elif action == "paid":
+        if state["review"]["state"] not in FINAL:
+            raise HandlingError("paid_on: the decision is not final (second review pending or returned): "
+                                "no payment before it is approved")
+        day = _date(values.get("paid_on") or (today or dt.date.today()), "paid_on")
+        clock["paid_on"] = event["paid_on"] = day.isoformat()
+    else:
+        raise HandlingError(f"action: expected complete, extend, pause or paid, got {str(action)[:40]!r}")
+    clock["due_on"] = due_on(clock, days)
+    return event, dict(state, clock=clock)
+
+
+def is_draft(state: dict | None) -> bool:
+    """Documents of a decision still waiting for (or sent back from) its second review say 案 / draft."""
+    return bool(state) and state.get("review", {}).get("state") not in FINAL

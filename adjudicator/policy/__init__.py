@@ -1,0 +1,1 @@
+"""The plan catalogue, premiums and the catalogue's checks of a claim, read from rules/programmes/. May import: contract."""

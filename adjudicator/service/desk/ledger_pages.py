@@ -1,0 +1,360 @@
+"""Desk pages 4 and 5: the ledger (search, export, policy pools, record with its hash and the chain,
+replay) and the handler's work list with the 000 §18 payment due dates."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from ...contract.load import ClaimError
+from ...documents.render import render
+from ...ledger import LedgerError, LedgerForbidden
+from ...ledger.handling import EXTENSION_REASONS, is_draft
+from ...ledger.chain import record_hash
+from ...policy.claims import parse_claim
+from ...runs.replay import replay
+from ..context import ENGINE_LOCK, Context
+from . import common as r
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+EXPORT_MAX = 100_000
+DELAY_REASONS = list(EXTENSION_REASONS)
+
+
+def _ctx(request: Request) -> Context:
+    return r.desk(request).ctx
+
+
+def _criteria(q: dict) -> dict:
+    out = {}
+    for key in ("policy_number", "claim_id", "date_from", "date_to", "status"):
+        v = str(q.get(key) or "").strip()[:100]
+        if v:
+            out[key] = v
+    for key in ("date_from", "date_to"):
+        if key in out:
+            try:
+                dt.date.fromisoformat(out[key])
+            except ValueError:
+                raise r.DeskError(422, "bad_date", out[key]) from None
+    if out.get("status") and out["status"] not in ("needs_information", "unpaid", "paid"):
+        out.pop("status")
+    return out
+
+
+# ---------------------------------------------------------------------------- 4. ledger
+@router.get("/desk/{lang}/ledger")
+def ledger_search(request: Request, lang: str, page: int = 1):
+    lang = r._lang(lang)
+    r.user_of(request, lang, "read_ledger")
+    crit = _criteria(dict(request.query_params))
+    page = max(1, min(page, 1_000_000))
+    total, rows = _ctx(request).ledger().search(**crit, limit=PAGE, offset=(page - 1) * PAGE)
+    pages = max(1, -(-total // PAGE))
+    query = "&".join(f"{k}={r.quote(v)}" for k, v in crit.items())
+    return r.page(request, "ledger.html", lang, crit=crit, rows=[_row(x) for x in rows], total=total, page=page,
+                  pages=pages, query=query)
+
+
+def _row(x: dict) -> dict:
+    if x["needs"]:
+        status = "needs_information"
+    elif x.get("paid_on"):
+        status = "paid"
+    else:
+        status = "unpaid"
+    return dict(x, status=status, recorded_on=x["recorded_at"][:10])
+
+
+@router.get("/desk/{lang}/ledger/export")
+def ledger_export(request: Request, lang: str, format: str = "csv"):
+    lang = r._lang(lang)
+    r.user_of(request, lang, "read_ledger")
+    crit = _criteria(dict(request.query_params))
+    total, rows = _ctx(request).ledger().search(**crit, limit=EXPORT_MAX)
+    cols = ["seq", "claim_id", "policy_number", "programme", "period_start", "recorded_at", "recorded_by",
+            "supersedes", "total_payable", "needs", "completed_on", "delay_reason", "paid_on"]
+    rows = [dict(_row(x), status=_row(x)["status"]) for x in rows]
+    cols.append("status")
+    if format == "jsonl":
+        body = "".join(json.dumps({c: x.get(c) for c in cols}, ensure_ascii=False) + "\n" for x in rows)
+        return Response(body, media_type="application/x-ndjson; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="ledger.jsonl"'})
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(cols)
+    for x in rows:
+        w.writerow([_csv_cell(x.get(c)) for c in cols])
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="ledger.csv"'})
+
+
+def _csv_cell(v: Any) -> Any:
+    """No cell a spreadsheet would run as a formula."""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    return "" if v is None else v
+
+
+@router.get("/desk/{lang}/ledger/policy/{policy_number}")
+def policy_page(request: Request, lang: str, policy_number: str):
+    lang = r._lang(lang)
+    r.user_of(request, lang, "read_ledger")
+    ctx = _ctx(request)
+    led = ctx.ledger()
+    total, rows = led.search(policy_number=policy_number[:100], limit=1000)
+    if not rows:
+        raise r.DeskError(404, "not_found", policy_number)
+    groups: dict[tuple, dict] = {}
+    for x in sorted(rows, key=lambda x: x["seq"]):
+        rec = led.find(seq=x["seq"])
+        key = (x["programme"], x["period_start"])
+        g = groups.setdefault(key, {"programme": ctx.catalogue[x["programme"]].label[lang], "period": x["period_start"],
+                                    "claims": [], "pools": {}, "latest": rec})
+        g["latest"] = rec
+        g["claims"].append({"seq": rec.seq, "claim_id": rec.claim_id, "total": rec.decision["total_payable"],
+                            "by_key": _by_key(ctx, rec), "status": _row(x)["status"]})
+    views = []
+    for (pid, _), g in groups.items():
+        prog = ctx.catalogue[pid]
+        try:
+            claim = parse_claim(g["latest"].effective, ctx.catalogue)
+        except ClaimError:
+            claim = None
+        pools = []
+        # the aggregate pools and the combined caps over them (e.g. 004 §5 注①): both carry what was paid
+        caps = [p for p in prog.data.get("pools", {}).values() if p.get("aggregate")] + \
+            [dict(c, combined=True) for c in prog.data.get("combined_caps", [])]
+        for pool in caps:
+            if claim is None:
+                continue
+            limit, _ref = prog.limit_source(claim.policy.plan, claim, pool["limit"])
+            uses = [{"seq": c["seq"], "claim_id": c["claim_id"],
+                     "amount": sum(c["by_key"].get(k, 0) for k in pool["prior_payments"])} for c in g["claims"]]
+            used = sum(u["amount"] for u in uses)
+            pools.append({"label": pool["label"][lang], "limit": limit, "used": used, "ref": pool.get("reference", ""),
+                          "left": None if limit is None else max(limit - used, 0),
+                          "uses": [u for u in uses if u["amount"]]})
+        views.append({"programme": g["programme"], "period": g["period"], "pools": pools, "claims": g["claims"]})
+    return r.page(request, "policy.html", lang, policy_number=policy_number, groups=views)
+
+
+def _by_key(ctx: Context, rec) -> dict[str, int]:
+    prog = ctx.catalogue[rec.decision["programme"]]
+    out: dict[str, int] = {}
+    for cov, entry in rec.decision["coverages"].items():
+        key = prog.coverages.get(cov, {}).get("prior_payments_key")
+        if key:
+            out[key] = out.get(key, 0) + entry["payable"]
+    return out
+
+
+def _record(ctx: Context, seq: int):
+    try:
+        return ctx.ledger().find(seq=int(seq))
+    except LedgerError:
+        raise r.DeskError(404, "not_found", seq) from None
+
+
+@router.get("/desk/{lang}/ledger/records/{seq}")
+async def record_page(request: Request, lang: str, seq: int):
+    lang = r._lang(lang)
+    r.user_of(request, lang, "read_ledger")
+    return await _record_view(request, lang, seq)
+
+
+async def _record_view(request: Request, lang: str, seq: int, replayed: dict | None = None, chain=None,
+                       errors: dict | None = None, values: dict | None = None, status: int = 200):
+    ctx = _ctx(request)
+    rec = _record(ctx, seq)
+    led = ctx.ledger()
+    own_state = led.state_at(rec)
+    try:
+        current = led.state(rec.claim_id)
+    except LedgerError:
+        current = None
+    row = rec.row
+    hash_ok = record_hash(row) == row["hash"]  # its content is what was hashed
+    if rec.seq == 1:
+        link_ok = True
+    else:  # it follows the record before it
+        before = _previous(ctx, rec.seq)
+        link_ok = before is not None and before.row["hash"] == row["prev_hash"]
+
+    def work() -> str:
+        try:
+            claim = parse_claim(rec.effective, ctx.catalogue)
+        except ClaimError:
+            claim = None
+        with ENGINE_LOCK:
+            return render(rec.decision, fmt="html", lang=lang, audit=True, claim=claim, book=ctx.book,
+                          catalogue=ctx.catalogue, draft=is_draft(own_state))
+    html = await run_in_threadpool(work)
+    sess = r.session_of(request) or {}
+    return r.page(request, "record.html", lang, status=status, rec=rec, row=row, hash_ok=hash_ok, link_ok=link_ok,
+                  document=r.document_body(html), replayed=replayed, chain=chain,
+                  rec_status=_row({"needs": len(rec.decision["needs_information"]),
+                                   "paid_on": ((own_state or {}).get("clock") or {}).get("paid_on")
+                                   or (rec.input.get("payment") or {}).get("paid_on"),
+                                   "recorded_at": row["recorded_at"]})["status"],
+                  state=current, own_state=own_state, draft=is_draft(own_state), me=sess.get("user"),
+                  event=json.loads(row["event_json"])["event"] if row.get("event_json") else None,
+                  errors=errors or {}, values=values or {}, reasons=DELAY_REASONS,
+                  timing=r.desk(request).labels.payment_timing)
+
+
+def _previous(ctx: Context, seq: int):
+    try:
+        return ctx.ledger().find(seq=seq - 1)
+    except LedgerError:
+        return None
+
+
+@router.post("/desk/{lang}/ledger/records/{seq}/replay")
+async def replay_record(request: Request, lang: str, seq: int):
+    lang = r._lang(lang)
+    r.user_of(request, lang, "replay")
+    await r.form_of(request)
+    ctx = _ctx(request)
+    rec = _record(ctx, seq)
+
+    def work() -> dict:
+        with ENGINE_LOCK:
+            return replay(rec, ctx.catalogue, ctx.book)
+    return await _record_view(request, lang, seq, replayed=await run_in_threadpool(work))
+
+
+@router.post("/desk/{lang}/ledger/records/{seq}/verify")
+async def verify_chain(request: Request, lang: str, seq: int):
+    lang = r._lang(lang)
+    r.user_of(request, lang, "verify")
+    await r.form_of(request)
+    ok, message = await run_in_threadpool(lambda: _ctx(request).ledger().verify())
+    return await _record_view(request, lang, seq, chain={"ok": ok, "message": message})
+
+
+# ---------------------------------------------------------------------------- 5. work list
+@router.get("/desk/{lang}/work")
+def work_list(request: Request, lang: str, page: int = 1, scope: str = "mine"):
+    """The open claims from the ledger's side table, one page read: overdue first, then by due date
+    (000 §18: 30 days from the completion date, an agreed extension, plus pauses); 未払 flags a payable
+    amount still unpaid past its due date."""
+    lang = r._lang(lang)
+    sess = r.user_of(request, lang, "work_list")
+    scope = "all" if scope == "all" else "mine"
+    today = dt.date.today()
+    page = max(1, min(page, 1_000_000))
+    total, items = _ctx(request).ledger().worklist(handler=sess["user"] if scope == "mine" else None, today=today,
+                                                   limit=PAGE, offset=(page - 1) * PAGE)
+    pages = max(1, -(-total // PAGE))
+    for i in items:
+        i["status"] = "needs_information" if i["needs"] else "paid" if i["paid_on"] else "unpaid"
+        ext = i["clock"].get("extension") or {}
+        i["extension"] = ext if ext.get("to") else None
+    return r.page(request, "work.html", lang, items=items, total=total, page=page, pages=pages, today=today,
+                  timing=r.desk(request).labels.payment_timing, me=sess["user"], scope=scope)
+
+
+# ---------------------------------------------------------------------------- second review and clock
+_ERRORS = [("another handler account", "review_own"), ("why the decision goes back", "err_note_needed"),
+           ("extension ends after", "err_after_due"), ("ends after it starts", "err_pause_order"),
+           ("starts on or after", "err_pause_before"), ("overlaps", "err_overlap"),
+           ("record the day the claim was completed", "err_complete_first"), ("not final", "err_not_final"),
+           ("clock has stopped", "err_stopped"), ("not waiting for a second review", "err_not_pending"),
+           ("expected a date", "bad_date"), ("expected one of", "err_reason")]
+
+
+def _handling_words(msg: str, lang: str, request: Request) -> str:
+    labels = r.desk(request).labels
+    for needle, word in _ERRORS:
+        if needle in msg:
+            return labels.word(word, lang)
+    return msg
+
+
+def _latest_seq(ctx: Context, claim_id: str) -> int:
+    try:
+        return ctx.ledger().state(claim_id)["seq"]
+    except LedgerError:
+        raise r.DeskError(404, "not_found", claim_id) from None
+
+
+async def _handling_form(request: Request, lang: str, claim_id: str, permission: str):
+    """A handling form posted on a claim's record page: the page's language, the user, the form, the
+    context and the claim's latest record (404 when the claim is not in the ledger)."""
+    lang = r._lang(lang)
+    sess = r.user_of(request, lang, permission)
+    form = await r.form_of(request)
+    ctx = _ctx(request)
+    return lang, sess, form, ctx, _latest_seq(ctx, claim_id)
+
+
+async def _handle(request: Request, lang: str, seq: int, form: dict, group: str, step, field_of, anchor: str):
+    """Record one handling step (`step()` in the ledger, off the event loop); refused, the record page
+    again with the ledger's reason in the page's words beside the field `field_of(field)` names."""
+    try:
+        new_seq, _ = await run_in_threadpool(step)
+    except LedgerError as exc:
+        field, _, msg = str(exc).partition(": ")
+        return await _record_view(request, lang, seq, errors={group: {field_of(field): _handling_words(msg, lang, request)}},
+                                  values={group: form}, status=403 if isinstance(exc, LedgerForbidden) else 422)
+    return RedirectResponse(f"/desk/{lang}/ledger/records/{new_seq}#{anchor}", status_code=303)
+
+
+@router.post("/desk/{lang}/claims/{claim_id}/review")
+async def review_post(request: Request, lang: str, claim_id: str):
+    lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "review")
+    action = form.get("action") if form.get("action") in ("approve", "return") else None
+    note = str(form.get("note") or "")[:2000]
+    if action is None:
+        return await _record_view(request, lang, seq, errors={"review": {"action": r.desk(request).labels.word(
+            "err_required", lang)}}, values={"review": form}, status=422)
+    return await _handle(request, lang, seq, form, "review",
+                         lambda: ctx.ledger().review(claim_id, action, note, by=sess["user"]),
+                         lambda field: field if field == "note" else "action", "handling")
+
+
+@router.post("/desk/{lang}/claims/{claim_id}/benefit")
+async def benefit_post(request: Request, lang: str, claim_id: str):
+    """請求案内: an unclaimed benefit marked told (案内済) or declined (請求しない), with the date."""
+    lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "record")
+    action = form.get("action") if form.get("action") in ("told", "declined") else None
+    key, on = str(form.get("key") or "")[:200], str(form.get("on") or "").strip()[:40]
+    if action is None or not key:
+        raise r.DeskError(422, "bad_form")
+    if not on:
+        return await _record_view(request, lang, seq, errors={"benefit": {"on": r.desk(request).labels.word(
+            "err_required", lang)}}, values={"benefit": form}, status=422)
+    return await _handle(request, lang, seq, form, "benefit",
+                         lambda: ctx.ledger().mark_benefit(claim_id, key, action, on, by=sess["user"]),
+                         lambda field: "on", "unclaimed")
+
+
+_CLOCK_FIELDS = {"complete": ("completed_on",), "extend": ("reason", "to", "agreed_on"), "pause": ("from", "to", "note"),
+                 "paid": ("paid_on",)}
+_REQUIRED = {"complete": ("completed_on",), "extend": ("reason", "to"), "pause": ("from", "to"), "paid": ("paid_on",)}
+
+
+@router.post("/desk/{lang}/claims/{claim_id}/clock")
+async def clock_post(request: Request, lang: str, claim_id: str):
+    lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "record")
+    action = form.get("action") if form.get("action") in _CLOCK_FIELDS else None
+    if action is None:
+        raise r.DeskError(422, "bad_form")
+    values = {k: str(form.get(k) or "").strip()[:500] for k in _CLOCK_FIELDS[action]}
+    values = {k: v for k, v in values.items() if v}
+    labels = r.desk(request).labels
+    missing = {k: labels.word("err_required", lang) for k in _REQUIRED[action] if k not in values}
+    if missing:
+        return await _record_view(request, lang, seq, errors={action: missing}, values={action: form}, status=422)
+    return await _handle(request, lang, seq, form, action,
+                         lambda: ctx.ledger().clock(claim_id, action, values, ctx.catalogue, by=sess["user"]),
+                         lambda field: field if field in _CLOCK_FIELDS[action] else _CLOCK_FIELDS[action][0],
+                         "handling")

@@ -1,0 +1,362 @@
+"""The claims desk (issue 12) without a browser: sessions, CSRF, roles, escaping, the form derived from
+the contract, through FastAPI's TestClient on a real SQLite ledger. The browser tests are in
+test_desk_browser.py."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import typing
+import warnings
+
+import pytest
+import yaml
+
+from support import EXAMPLES
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from adjudicator.contract.claim import Claim
+from adjudicator.ledger import Ledger
+from adjudicator.service.app import create_app
+from adjudicator.service.auth import PERMISSIONS
+from adjudicator.service.desk import forms, scenario_run
+from adjudicator.service.desk.common import NAV
+from adjudicator.service.settings import Settings
+
+ROLES = ("handler", "underwriter", "auditor", "admin")
+NAGANO = json.loads(json.dumps(yaml.safe_load((EXAMPLES / "nagano_seed_example.yaml").read_text(encoding="utf-8")),
+                               default=str))
+NAGANO["policy"]["policy_number"] = "NG-DESK-1"  # recorded claims carry one: the ledger keeps aggregates by it
+
+
+@pytest.fixture
+def desk(tmp_path):
+    path = tmp_path / "ledger.sqlite"
+    with Ledger(str(path)) as led:
+        tokens = {role: led.add_user(f"{role}-1", role) for role in ROLES}
+    client = TestClient(create_app(Settings(ledger=str(path), secret="test-secret")), follow_redirects=False)
+    client.tokens, client.path = tokens, path
+    return client
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def login(client, role: str, lang: str = "en") -> str:
+    client.cookies.clear()
+    r = client.get(f"/desk/{lang}/login")
+    r = client.post(f"/desk/{lang}/login", data={"csrf": csrf_of(r.text), "token": client.tokens[role]})
+    assert r.status_code == 303, r.text
+    return csrf_of(client.get(f"/desk/{lang}/rules" if role != "admin" else f"/desk/{lang}/users").text)
+
+
+def test_the_session_cookie_is_httponly_samesite_signed_and_holds_no_token(desk):
+    r = desk.get("/desk/en/login")
+    r = desk.post("/desk/en/login", data={"csrf": csrf_of(r.text), "name": "handler-1",
+                                          "token": desk.tokens["handler"]})
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert desk.tokens["handler"] not in cookie
+    # a cookie altered by hand is no session
+    value = desk.cookies.get("desk_session")
+    desk.cookies.set("desk_session", value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
+    assert desk.get("/desk/en/claims/new").status_code == 303
+
+
+def test_wrong_name_or_token_is_refused(desk):
+    r = desk.get("/desk/ja/login")
+    csrf = csrf_of(r.text)
+    r = desk.post("/desk/ja/login", data={"csrf": csrf, "name": "auditor-1", "token": desk.tokens["handler"]})
+    assert r.status_code == 401 and "ユーザー名またはトークンが正しくありません" in r.text
+    r = desk.post("/desk/ja/login", data={"csrf": csrf, "token": "x" * 300})
+    assert r.status_code == 401
+
+
+def test_a_disabled_account_is_logged_out_at_once(desk):
+    login(desk, "handler")
+    assert desk.get("/desk/en/claims/new").status_code == 200
+    with Ledger(str(desk.path)) as led:
+        led.disable_user("handler-1")
+    assert desk.get("/desk/en/claims/new").status_code == 303
+
+
+def test_every_form_needs_the_session_csrf_token(desk):
+    csrf = login(desk, "handler")
+    claim = json.dumps(dict(NAGANO, claim_id="CSRF-1"))
+    for path, data in [("/desk/en/claims/decide", {"programme": "nagano-privacy-2016"}),
+                       ("/desk/en/claims/file", {"text": "programme: x"}),
+                       ("/desk/en/claims/answer", {"claim": claim}), ("/desk/en/claims/record", {"claim": claim}),
+                       ("/desk/en/claims/edit", {"claim": claim}), ("/desk/en/claims/show", {"claim": claim}),
+                       ("/desk/en/logout", {})]:
+        for bad in ({}, {"csrf": "forged"}):
+            r = desk.post(path, data={**data, **bad})
+            assert r.status_code == 403, (path, bad, r.status_code)
+            assert "The form expired" in r.text
+    with Ledger(str(desk.path)) as led:
+        assert led.exists("CSRF-1") is None
+    assert desk.post("/desk/en/claims/record", data={"claim": claim, "csrf": csrf}).status_code == 200
+    # the login form too: a login without the pre-session's token is refused
+    desk.cookies.clear()
+    assert desk.post("/desk/en/login", data={"token": desk.tokens["handler"]}).status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_sees_and_does_only_its_job(desk, role):
+    csrf = login(desk, role)
+    pages = {"claims/new": "adjudicate", "work": "work_list", "ledger": "read_ledger", "rules": "reference",
+             "scenarios": "scenarios", "users": "users"}
+    nav = desk.get("/desk/en/login").text
+    for path, permission in pages.items():
+        r = desk.get(f"/desk/en/{path}")
+        ok = role in PERMISSIONS[permission]
+        assert r.status_code == (200 if ok else 403), (role, path)
+    home = desk.get("/desk/en/")
+    assert home.status_code == 303
+    shown = {p for _, p, perm in NAV if role in PERMISSIONS[perm]}
+    page = desk.get(home.headers["location"]).text
+    assert nav  # the login page renders for a logged-in user too
+    for _, path, _ in NAV:
+        assert (f'href="/desk/en/{path}"' in page) == (path in shown), (role, path)
+    r = desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(dict(NAGANO, claim_id="R-1"))})
+    assert r.status_code == (200 if role == "handler" else 403)
+    with Ledger(str(desk.path)) as led:
+        assert (led.exists("R-1") is not None) == (role == "handler")
+
+
+def test_user_typed_text_is_escaped_everywhere(desk):
+    csrf = login(desk, "handler")
+    evil = '<script>alert("x")</script>'
+    claim = dict(NAGANO, claim_id=evil)
+    claim["losses"] = [dict(NAGANO["losses"][0], note=evil)]
+    claim["policy"] = dict(NAGANO["policy"], policy_number=evil)
+    r = desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(claim)})
+    assert r.status_code == 200
+    assert "<script>alert" not in r.text and "&lt;script&gt;" in r.text
+    for path in ("/desk/en/ledger", "/desk/en/ledger/records/1", "/desk/en/work",
+                 f"/desk/en/ledger?claim_id={evil}"):
+        page = desk.get(path)
+        assert page.status_code == 200 and "<script>alert" not in page.text, path
+    r = desk.post("/desk/en/claims/file", data={"csrf": csrf, "text": f"programme: {evil}"})
+    assert r.status_code == 422 and "<script>alert" not in r.text
+    rows = list(csv.DictReader(io.StringIO(desk.get("/desk/en/ledger/export?format=csv").text)))
+    assert rows[0]["claim_id"] == evil  # an export is data, not a page; but never a formula
+    claim2 = dict(NAGANO, claim_id="=HYPERLINK(1)")
+    desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(claim2)})
+    assert "'=HYPERLINK(1)" in desk.get("/desk/en/ledger/export?format=csv").text
+    assert all(json.loads(line) for line in desk.get("/desk/en/ledger/export?format=jsonl").text.splitlines())
+
+
+def test_pages_carry_a_strict_content_security_policy_and_assets_are_local(desk):
+    login(desk, "handler")
+    r = desk.get("/desk/en/claims/new")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    for src in re.findall(r'(?:src|href)="([^"]+)"', r.text):
+        assert src.startswith("/") or src.startswith("?") or src.startswith("#"), src
+    assert desk.get("/desk/static/desk.js").status_code == 200
+    assert desk.get("/desk/static/desk.css").status_code == 200
+
+
+def test_login_next_never_leaves_the_desk(desk):
+    for nxt in ("https://evil.example/", "//evil.example/", "/desk/en//evil", "/api/v1/health"):
+        desk.cookies.clear()
+        r = desk.get("/desk/en/login")
+        r2 = desk.post("/desk/en/login", data={"csrf": csrf_of(r.text), "token": desk.tokens["handler"], "next": nxt})
+        assert r2.headers["location"] == "/desk/en/", nxt
+
+
+def test_the_form_is_derived_from_the_contract():
+    """Every field of the claim-file contract has its widget, every enumeration its values."""
+    def paths(model, prefix=""):
+        for name, info in model.model_fields.items():
+            tp = info.annotation
+            yield prefix + name
+            for arg in typing.get_args(tp) + (tp,):
+                inner = typing.get_args(arg)[0] if typing.get_origin(arg) is list else arg
+                if isinstance(inner, type) and hasattr(inner, "model_fields"):
+                    yield from paths(inner, prefix + name + ".")
+    assert set(paths(Claim)) == set(forms.INDEX)
+    assert forms.INDEX["incident.cause"].choices == list(typing.get_args(
+        typing.get_args(Claim.model_fields["incident"].annotation.model_fields["cause"].annotation)[0]))
+    # round trip: a claim file -> form values -> the same claim file
+    claim, _, problems = forms.claim_from_values(forms.values_from_claim(NAGANO))
+    assert problems == [] and Claim.model_validate(claim) == Claim.model_validate(NAGANO)
+
+
+def test_an_optional_list_distinguishes_not_told_from_none():
+    base = forms.values_from_claim(NAGANO)
+    base.pop("incident.evidence")
+    claim, _, _ = forms.claim_from_values(base)
+    assert "evidence" not in claim["incident"]
+    claim, _, _ = forms.claim_from_values({**base, "incident.evidence": forms.NONE_TICK})
+    assert claim["incident"]["evidence"] == []
+
+
+def test_a_scenario_may_read_claim_files_only_under_scenarios(tmp_path):
+    root = scenario_run.project_root()
+    assert scenario_run.outside_files('Given the claim file "scenarios/examples/nagano_seed_example.yaml"', root) is None
+    for bad in ('Given the claim file "../../etc/passwd"', "前提 請求ファイル「rules/desk.yaml」",
+                'Given the claim file "scenarios/conftest.py"'):
+        assert scenario_run.outside_files(bad, root) is not None
+    result = scenario_run.run('Feature: x\n  Scenario: y\n    Given the claim file "/etc/passwd"\n')
+    assert result["ok"] is False and "/etc/passwd" in result["error"]
+
+
+def test_pages_name_bad_requests_in_html_without_a_trace(desk):
+    login(desk, "auditor")
+    r = desk.get("/desk/en/ledger/records/999")
+    assert r.status_code == 404 and "Not found" in r.text and "Traceback" not in r.text
+    r = desk.get("/desk/fr/ledger")
+    assert r.status_code == 404
+    r = desk.get("/desk/en/ledger?date_from=yesterday")
+    assert r.status_code == 422 and "Traceback" not in r.text
+
+
+def test_accounts_are_made_on_the_command_line_and_log_in_to_the_desk(tmp_path):
+    from support import run_cli
+    ledger = str(tmp_path / "l.sqlite")
+    add = run_cli("users", "add", "hana", "--role", "handler", "--ledger", ledger)
+    assert add.returncode == 0
+    token = add.stdout.strip()
+    again = run_cli("users", "add", "hana", "--role", "auditor", "--ledger", ledger)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    listed = run_cli("users", "list", "--ledger", ledger)
+    assert listed.stdout.split()[:3] == ["hana", "handler", "enabled"] and token not in listed.stdout
+    with Ledger(ledger) as led:
+        assert led.authenticate(token) == {"name": "hana", "role": "handler"}
+    rotated = run_cli("users", "rotate", "hana", "--ledger", ledger).stdout.strip()
+    with Ledger(ledger) as led:
+        assert led.authenticate(token) is None and led.authenticate(rotated)["name"] == "hana"
+
+
+def test_a_claim_file_is_uploaded_as_yaml_or_json_and_its_problems_named(desk):
+    csrf = login(desk, "handler", "ja")
+    body = json.dumps(NAGANO).encode()
+    r = desk.post("/desk/ja/claims/file", data={"csrf": csrf}, files={"file": ("ng.json", body, "application/json")})
+    assert r.status_code == 200 and "16,347,500" in r.text
+    bad = dict(NAGANO, incident=dict(NAGANO["incident"], cause="meteor"))
+    r = desk.post("/desk/ja/claims/file", data={"csrf": csrf},
+                  files={"file": ("bad.yaml", yaml.safe_dump(bad).encode(), "application/x-yaml")})
+    assert r.status_code == 422
+    assert 'data-field="incident.cause"' in r.text and "次のいずれかを指定してください" in r.text
+    r = desk.post("/desk/ja/claims/file", data={"csrf": csrf, "text": "programme: [unclosed"})
+    assert r.status_code == 422 and "YAML として読めません" in r.text and "Traceback" not in r.text
+    dup = b'{"programme": "jma-support", "programme": "jma-support"}'
+    r = desk.post("/desk/en/claims/file", data={"csrf": csrf}, files={"file": ("d.json", dup, "application/json")})
+    assert r.status_code == 422 and "duplicate key" in r.text
+    big = b"x" * (2 * 1024 * 1024)
+    r = desk.post("/desk/en/claims/file", data={"csrf": csrf}, files={"file": ("big.yaml", big, "text/plain")})
+    assert r.status_code == 413
+
+
+def test_every_page_switches_language_even_after_a_form(desk):
+    csrf = login(desk, "handler")
+    r = desk.post("/desk/en/claims/decide", data={"csrf": csrf, "programme": "nagano-privacy-2016"})
+    assert r.status_code == 422 and 'id="lang-switch" href="/desk/ja/claims/new"' in r.text
+    r = desk.get("/desk/en/ledger?policy_number=X")
+    assert 'href="/desk/ja/ledger?policy_number=X"' in r.text
+    r = desk.post("/desk/en/claims/file", data={"csrf": csrf, "text": json.dumps(NAGANO)})
+    assert 'action="/desk/ja/claims/show"' in r.text  # a decision: the claim goes along
+
+
+def test_the_rulebook_pages_and_every_rule_is_on_one_page(desk):
+    from adjudicator.engine.rulebook import load_rulebook
+    from adjudicator.service.desk.routes import RULES_PAGE
+    login(desk, "auditor")
+    seen = []
+    want = {x.id for x in load_rulebook().for_programme("fukuoka-cyber-2025")}
+    assert len(want) > RULES_PAGE
+    for n in range(1, -(-len(want) // RULES_PAGE) + 1):
+        r = desk.get(f"/desk/en/rules?programme=fukuoka-cyber-2025&page={n}")
+        assert r.status_code == 200
+        seen += re.findall(r'<tr id="rule-([A-Z0-9:a-z._-]+)">', r.text)
+    assert len(seen) == len(set(seen)) == len(want) and set(seen) == want
+    # the items not made into rules: one table row each, clause / item / reason, never a dumped mapping
+    page = desk.get("/desk/ja/rules?programme=fukuoka-cyber-2025").text
+    assert '<td lang="en">Territory (worldwide) for fukuoka-cyber-2025</td>' in page and "'reason':" not in page
+    r = desk.get("/desk/en/claims/new")  # auditors do not adjudicate; the form's row widgets are labelled
+    assert r.status_code == 403
+    login(desk, "handler")
+    assert 'name="losses[0].amount" aria-label="Amount (yen)"' in desk.get("/desk/en/claims/new").text
+
+
+def test_every_field_and_choice_of_the_form_has_a_label_in_both_languages():
+    """The form is built from the contract: a field added there without a desk.yaml label would show
+    its contract id (`software_defect_caused`) to a handler."""
+    from adjudicator.engine.rulebook import load_rulebook
+    from adjudicator.policy.catalogue import load_catalogue
+    from adjudicator.service.desk.labels import Labels
+    labels = Labels(None, load_rulebook().ui, {p: prog.label for p, prog in load_catalogue().programmes.items()})
+    missing = []  # a Japanese label is never the ASCII id; an English one may be ("clinic")
+    for path, node in forms.INDEX.items():
+        if labels.field(path, "ja") == path.rsplit(".", 1)[-1] or not labels.field(path, "en"):
+            missing.append(path)
+        missing += [f"{path}={value}" for value in node.choices if labels.choice(path, value, "ja") == value]
+    assert missing == []
+
+
+def test_an_unclaimed_benefit_is_flagged_on_the_work_list_until_marked_on_the_record_page(desk):
+    csrf = login(desk, "handler", "ja")
+    fk = yaml.safe_load((EXAMPLES / "fukuoka_seed_example.yaml").read_text(encoding="utf-8"))
+    claim = dict(fk, claim_id="FK-DESK-U", policy=dict(fk["policy"], policy_number="FK-U-1", jma_member=True))
+    r = desk.post("/desk/ja/claims/record", data={"csrf": csrf, "claim": json.dumps(claim, default=str)})
+    assert r.status_code in (200, 303), r.text
+    work = desk.get("/desk/ja/work?scope=all").text
+    row = re.search(r'<tr[^>]*data-claim="FK-DESK-U">.*?</tr>', work, flags=re.S).group(0)
+    flag = re.search(r'class="warn unclaimed-flag" href="/desk/ja/ledger/records/(\d+)#unclaimed">未案内の給付 (\d+)</a>', row)
+    seq, count = int(flag.group(1)), int(flag.group(2))
+    page = desk.get(f"/desk/ja/ledger/records/{seq}").text
+    assert '<h3 id="unclaimed">' in page and "サイバー攻撃一時支援金" in page and page.count('class="handling-form benefit-form"') == count
+    bad = desk.post("/desk/ja/claims/FK-DESK-U/benefit", data={"csrf": csrf, "key": "jma-support:cyber_support",
+                                                              "action": "told", "on": ""})
+    assert bad.status_code == 422 and 'role="alert"' in bad.text
+    for key in re.findall(r'name="key" value="([^"]+)"', page):
+        r = desk.post("/desk/ja/claims/FK-DESK-U/benefit", data={"csrf": csrf, "key": key, "action": "told",
+                                                                 "on": "2025-09-01"})
+        assert r.status_code == 303, r.text
+    done = desk.get(r.headers["location"].split("#")[0]).text
+    assert done.count('class="mark-done"') == count and "benefit-form" not in done
+    row = re.search(r'<tr[^>]*data-claim="FK-DESK-U">.*?</tr>', desk.get("/desk/ja/work?scope=all").text, flags=re.S)
+    assert row is None or "unclaimed-flag" not in row.group(0)
+    # without the form's token the mark is refused
+    assert desk.post("/desk/ja/claims/FK-DESK-U/benefit", data={"key": "x", "action": "told",
+                                                               "on": "2025-09-01"}).status_code in (400, 403)
+
+
+def test_a_claim_without_loss_lines_goes_through_the_form(desk):
+    """A JMA support claim has no loss lines: the form's row starts with nothing chosen (its category
+    offers an empty choice), so an untouched row is no line and the claim is decided."""
+    csrf = login(desk, "handler")
+    page = desk.get("/desk/en/claims/new").text
+    select = re.search(r'<select[^>]*name="losses\[0\]\.category".*?</select>', page, re.S).group(0)
+    assert re.search(r'<option value="">', select) and " selected" not in select
+    jma = {"programme": "jma-support", "claim_id": "JMA-FORM-1",
+           "policy": {"policy_number": "JMA-1", "facility": "clinic", "jma_member": True},
+           "incident": {"cause": "cyber_attack", "occurred_on": "2025-05-01", "discovered_on": "2025-05-02",
+                        "discovered_by": "self", "attack": {"kind": "ransomware", "status": "confirmed"},
+                        "reports": ["jma", "mhlw"]}}
+    values = forms.values_from_claim(jma)
+    values.update({"losses[0].category": "", "losses[0].amount": "", "csrf": csrf})
+    r = desk.post("/desk/en/claims/decide", data=values)
+    assert r.status_code == 200, re.findall(r'class="field-error"[^>]*>([^<]*)', r.text)
+    assert 'id="summary"' in r.text
+
+
+def test_a_problem_of_a_list_member_is_shown_beside_the_list(desk):
+    """A bad member of a list (incident.reports[1], e.g. a value posted by hand) is shown beside the list."""
+    csrf = login(desk, "handler")
+    values = forms.values_from_claim(NAGANO)
+    values.update({"incident.reports": ["jma", "police"], "csrf": csrf})
+    r = desk.post("/desk/en/claims/decide", data=values)
+    assert r.status_code == 422
+    beside = re.findall(r'class="field-error" role="alert" data-field="([^"]+)">([^<]*)', r.text)
+    assert [f for f, m in beside if "police" in m] == ["incident.reports"]
+    from adjudicator.service.desk import routes
+    assert routes._placed("incident.reports[3]") == "incident.reports"
+    assert routes._placed("losses[2].amount") == "losses[2].amount"
+    assert routes._placed("nowhere[1]") == "nowhere[1]"
