@@ -277,12 +277,36 @@ def test_the_rulebook_pages_and_every_rule_is_on_one_page(desk):
         seen += re.findall(r'<tr id="rule-([A-Z0-9:a-z._-]+)">', r.text)
     assert len(seen) == len(set(seen)) == len(want) and set(seen) == want
     # the items not made into rules: one table row each, clause / item / reason, never a dumped mapping
-    page = desk.get("/desk/ja/rules?programme=fukuoka-cyber-2025").text
+    page = desk.get("/desk/en/rules?programme=fukuoka-cyber-2025").text
     assert '<td lang="en">Territory (worldwide) for fukuoka-cyber-2025</td>' in page and "'reason':" not in page
     r = desk.get("/desk/en/claims/new")  # auditors do not adjudicate; the form's row widgets are labelled
     assert r.status_code == 403
     login(desk, "handler")
     assert 'name="losses[0].amount" aria-label="Amount (yen)"' in desk.get("/desk/en/claims/new").text
+
+
+def test_the_items_not_made_into_rules_are_in_the_page_language(desk):
+    """rules/out_of_scope.yaml carries ja text for every item; the ja page shows it, the en page the
+    English, and neither shows the other's (the last audit found English on the ja page)."""
+    from markupsafe import escape
+
+    from adjudicator.engine.rulebook import load_rulebook
+    items = load_rulebook().out_of_scope
+    assert items and all(o.get("item_ja") and o.get("reason_ja") for o in items)
+    login(desk, "auditor")
+    for programme in ("fukuoka-cyber-2025", "nagano-privacy-2016"):
+        ja = desk.get(f"/desk/ja/rules?programme={programme}").text
+        en = desk.get(f"/desk/en/rules?programme={programme}").text
+        table_ja = ja.split('id="out-of-scope"', 1)[1].split("</table>", 1)[0]
+        table_en = en.split('id="out-of-scope"', 1)[1].split("</table>", 1)[0]
+        for o in items:  # items without a programme key concern every programme
+            for field in ("item", "reason"):
+                assert f'<td lang="ja">{escape(o[field + "_ja"])}</td>' in table_ja
+                assert f'<td lang="en">{escape(o[field])}</td>' in table_en
+                assert escape(o[field]) not in table_ja
+                assert escape(o[field + "_ja"]) not in table_en
+        assert 'lang="en"' not in table_ja and "（英文）" not in ja
+    assert "保険適用地域（全世界）" in desk.get("/desk/ja/rules?programme=fukuoka-cyber-2025").text
 
 
 def test_every_field_and_choice_of_the_form_has_a_label_in_both_languages():

@@ -385,9 +385,19 @@ def rulebook(request: Request, lang: str, programme: str | None = None, page_no:
     return page(request, "rules.html", lang, programmes={p: cat[p].label[lang] for p in cat.programmes},
                 chosen=chosen, rules=shown, total_rules=len(rules), where=where, page=page_no, pages=pages,
                 plans=plans, columns=columns, choices=choices, version=book.version, sha256=book.sha256,
-                out_of_scope=[o for o in book.out_of_scope if chosen in str(o.get("programme", o.get("programmes",
-                                                                                                          chosen)))],
+                out_of_scope=[_oos_in(o, lang) for o in book.out_of_scope
+                              if chosen in str(o.get("programme", o.get("programmes", chosen)))],
                 dump=lambda v: json.dumps(v, ensure_ascii=False, default=str))
+
+
+def _oos_in(item: dict, lang: str) -> dict:
+    """An out-of-scope item in the page's language: `item`/`reason` are English, `item_ja`/`reason_ja`
+    Japanese; a text missing in Japanese falls back to English and says so with its lang attribute."""
+    out = {"clause": item.get("clause", "")}
+    for field in ("item", "reason"):
+        ja = item.get(f"{field}_ja") if lang == "ja" else None
+        out[field], out[f"{field}_lang"] = (ja, "ja") if ja else (item.get(field, ""), "en")
+    return out
 
 
 def d_label(ctx: Context, key: str, lang: str) -> str:
