@@ -309,6 +309,75 @@ def test_the_items_not_made_into_rules_are_in_the_page_language(desk):
     assert "保険適用地域（全世界）" in desk.get("/desk/ja/rules?programme=fukuoka-cyber-2025").text
 
 
+def _replay_table(html: str) -> dict[str, list[str]]:
+    """#replay-changes as {data-change key: [what, as recorded, now]}, the cells' text unescaped."""
+    from html import unescape
+    table = html.split('id="replay-changes"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr data-change="([^"]+)"[^>]*><th scope="row">(.*?)</th><td>(.*?)</td><td>(.*?)</td></tr>',
+                      table)
+    return {key: [unescape(c) for c in cells] for key, *cells in rows}
+
+
+def test_a_replay_under_another_rulebook_shows_what_changed(tmp_path, desk):
+    """A claim recorded under the project's rulebook, replayed by a desk served with `--rules` naming a
+    copy whose Nagano co-insurance is 80% instead of 90%: the record page names the two rulebooks and
+    shows the total, the coverage and each loss line that changed, as recorded and now, in the page's
+    language; the lines the co-insurance does not touch are not listed."""
+    import shutil
+
+    from adjudicator.decide import decide
+    from adjudicator.ledger import LedgerError
+    from adjudicator.engine.rulebook import load_rulebook
+    from adjudicator.policy.catalogue import load_catalogue, rules_dir
+    from adjudicator.policy.claims import parse_claim
+    csrf = login(desk, "handler")
+    assert desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(NAGANO)}).status_code == 200
+    # same rulebook: identical, and the one row says under which rulebook
+    csrf = login(desk, "auditor")
+    same = desk.post("/desk/en/ledger/records/1/replay", data={"csrf": csrf})
+    assert same.status_code == 200 and "The decision is identical." in same.text
+    assert list(_replay_table(same.text)) == ["rulebook"] and 'class="changed"' not in same.text
+
+    other = tmp_path / "rules-80"
+    shutil.copytree(rules_dir(None), other)
+    prog = other / "programmes" / "nagano-privacy-2016.yaml"
+    text = prog.read_text(encoding="utf-8")
+    assert text.count("percent: {value: 90,") == 1
+    prog.write_text(text.replace("percent: {value: 90,", "percent: {value: 80,"), encoding="utf-8")
+    cat, book = load_catalogue(str(other)), load_rulebook(str(other))
+    now = decide(parse_claim(NAGANO, cat), book, cat, {"source": "ledger", "ledger": {}})
+    with Ledger(str(desk.path)) as led:
+        was = led.find(seq=1).decision
+    assert now["total_payable"] < was["total_payable"]
+    client = TestClient(create_app(Settings(ledger=str(desk.path), rules=str(other), secret="test-secret")),
+                        follow_redirects=False)
+    client.tokens = desk.tokens
+    for lang, yen, changed in (("en", " yen", "The decision changed"), ("ja", "円", "判定が変わりました")):
+        csrf = login(client, "auditor", lang)
+        page = client.post(f"/desk/{lang}/ledger/records/1/replay", data={"csrf": csrf})
+        assert page.status_code == 200 and changed in page.text
+        rows = _replay_table(page.text)
+        assert rows["rulebook"][1].endswith(f"{was['rulebook']['sha256'][:12]}…")
+        assert rows["rulebook"][2].endswith(f"{book.sha256[:12]}…") and book.sha256 != was["rulebook"]["sha256"]
+        assert rows["total"][1:] == [f"{was['total_payable']:,}{yen}", f"{now['total_payable']:,}{yen}"]
+        assert rows["coverage-brand_protect"][2].endswith(f"{now['coverages']['brand_protect']['payable']:,}{yen}")
+        assert "coverage-liability" not in rows  # damages and litigation costs carry no co-insurance
+        # public notice (line 4, 2,500,000 claimed): 90% = 2,250,000 as recorded, 80% = 2,000,000 now
+        assert rows["line-4"][1].endswith(f"2,250,000{yen}") and rows["line-4"][2].endswith(f"2,000,000{yen}")
+        assert {k for k in rows if k.startswith("line-")} == {
+            f"line-{a['index'] + 1}" for a, b in zip(was["lines"], now["lines"]) if a["paid"] != b["paid"]}
+        assert "line-1" not in rows and "line-2" not in rows
+        if lang == "ja":
+            assert "社告・謝罪広告" in rows["line-4"][0] and rows["total"][0] == "お支払額合計"
+            assert rows["coverage-brand_protect"][2].startswith("補償対象 ")
+        else:
+            assert "public notice" in rows["line-4"][0] and rows["coverage-brand_protect"][2].startswith("covered ")
+    with Ledger(str(desk.path)) as led:  # the replay records nothing
+        assert led.find(seq=1).decision == was
+        with pytest.raises(LedgerError):
+            led.find(seq=2)
+
+
 def test_every_field_and_choice_of_the_form_has_a_label_in_both_languages():
     """The form is built from the contract: a field added there without a desk.yaml label would show
     its contract id (`software_defect_caused`) to a handler."""

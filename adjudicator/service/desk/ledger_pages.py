@@ -227,8 +227,83 @@ async def replay_record(request: Request, lang: str, seq: int):
 
     def work() -> dict:
         with ENGINE_LOCK:
-            return replay(rec, ctx.catalogue, ctx.book)
-    return await _record_view(request, lang, seq, replayed=await run_in_threadpool(work))
+            return replay(rec, ctx.catalogue, ctx.book, with_decision=True)
+    result = await run_in_threadpool(work)
+    result["rows"] = replay_rows(rec.decision, result.pop("decision"), result, ctx, r.desk(request).labels, lang)
+    return await _record_view(request, lang, seq, replayed=result)
+
+
+def replay_rows(was: dict, now: dict, result: dict, ctx: Context, labels, lang: str) -> list[dict]:
+    """What changed between the recorded decision and today's, in the page's words: one row per
+    thing that differs (rulebook, total, each coverage, each loss line, facts asked, rules fired),
+    each {what, was, now}. The rulebook row always comes, so an identical replay says under what."""
+    doc = labels.doc_ui
+    covs = ctx.catalogue[was["programme"]].coverages if was.get("programme") in ctx.catalogue.programmes else {}
+
+    def cov_label(cov):
+        return covs.get(cov, {}).get("label", {}).get(lang, cov) if cov else "—"
+
+    def status(s):
+        return doc["statuses"].get(s, {}).get(lang, s) if s else "—"
+
+    def amount(n):
+        return f"{n:,}" + ("円" if lang == "ja" else " yen")
+
+    def book(rb):
+        return f"{rb.get('version', '?')} · sha256 {str(rb.get('sha256', ''))[:12]}…"
+
+    rows = [{"key": "rulebook", "what": doc["rulebook"][lang], "was": book(result["recorded_under"]),
+             "now": book(result["rulebook"]), "changed": result["recorded_under"] != result["rulebook"]}]
+    if result["identical"]:
+        return rows
+
+    def total(d):
+        mark = f" ({labels.word('provisional', lang)})" if d["needs_information"] else ""
+        return amount(d["total_payable"]) + mark
+    if total(was) != total(now):
+        rows.append({"key": "total", "what": doc["total"][lang], "was": total(was), "now": total(now)})
+    for cov in dict.fromkeys(list(was["coverages"]) + list(now["coverages"])):
+        a, b = was["coverages"].get(cov, {}), now["coverages"].get(cov, {})
+        if (a.get("status"), a.get("payable")) != (b.get("status"), b.get("payable")):
+            rows.append({"key": f"coverage-{cov}", "what": f"{doc['coverage'][lang]}: {cov_label(cov)}",
+                         "was": f"{status(a.get('status'))} {amount(a.get('payable', 0))}",
+                         "now": f"{status(b.get('status'))} {amount(b.get('payable', 0))}"})
+
+    def line(ln):
+        if ln is None:
+            return "—"
+        refused = (ln.get("refused") or {})
+        why = (refused.get("text") if lang == "ja" else refused.get("text_en", refused.get("text"))) if refused else ""
+        return f"{cov_label(ln.get('coverage'))}: {amount(ln['paid'])}" + (f" ({why})" if why else "")
+    by_index = {ln["index"]: ln for ln in now["lines"]}
+    for ln in was["lines"]:
+        other = by_index.pop(ln["index"], None)
+        if other is None or (ln.get("coverage"), ln["paid"], ln.get("refused")) != \
+                (other.get("coverage"), other["paid"], other.get("refused")):
+            rows.append({"key": f"line-{ln['index'] + 1}",
+                         "what": f"{doc['line'][lang]} {ln['index'] + 1} "
+                                 f"({labels.choice('losses.category', ln['category'], lang)}, "
+                                 f"{doc['claimed'][lang]} {amount(ln['claimed'])})",
+                         "was": line(ln), "now": line(other)})
+    for ln in by_index.values():
+        rows.append({"key": f"line-{ln['index'] + 1}", "what": f"{doc['line'][lang]} {ln['index'] + 1}",
+                     "was": "—", "now": line(ln)})
+
+    def asked(d):
+        return ", ".join(n["field"] for n in d["needs_information"]) or "—"
+    if asked(was) != asked(now):
+        rows.append({"key": "needs", "what": doc["needs"][lang], "was": asked(was), "now": asked(now)})
+    change = result.get("change") or {}
+    fired_was = ", ".join(f["rule"] for f in change.get("fired_only_in_a", []))
+    fired_now = ", ".join(f["rule"] for f in change.get("fired_only_in_b", []))
+    if fired_was or fired_now:
+        rows.append({"key": "fired", "what": labels.word("replay_fired", lang), "was": fired_was or "—",
+                     "now": fired_now or "—"})
+    if len(rows) == 1:  # only what the record says about itself (metadata) differs
+        rows.append({"key": "metadata", "what": labels.word("replay_metadata", lang), "was": "", "now": ""})
+    for row in rows:
+        row.setdefault("changed", True)
+    return rows
 
 
 @router.post("/desk/{lang}/ledger/records/{seq}/verify")
