@@ -7,6 +7,7 @@ a missing browser is a failure, so CI always runs them. Screenshots of every pag
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -80,26 +81,37 @@ def server(tmp_path_factory):
     with Ledger(str(path)) as led:
         tokens = {role: led.add_user(f"{role}-1", role) for role in ROLES}
         tokens["handler2"] = led.add_user("handler-2", "handler")  # a second handler: the second review
+    with _serve(path, tmp / "serve.log") as base:
+        yield {"base": base, "tokens": tokens, "ledger": path, "log": tmp / "serve.log"}
+
+
+@contextlib.contextmanager
+def _serve(ledger: Path, log_path: Path, *extra: str):
+    """`adjudicator serve` on a free port over `ledger` (extra: more serve options), until the block ends;
+    its log must hold no traceback."""
     port = _free_port()
-    log = open(tmp / "serve.log", "w+", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "adjudicator", "serve", "--port", str(port), "--ledger", str(path)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+    log = open(log_path, "w+", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "adjudicator", "serve", "--port", str(port), "--ledger", str(ledger),
+                             *extra], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
                             env=dict(os.environ, PYTHONUNBUFFERED="1"))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2):
-                break
-        except (urllib.error.URLError, ConnectionError):
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp / "serve.log").read_text()
-            time.sleep(0.2)
-    yield {"base": base, "tokens": tokens, "ledger": path, "log": tmp / "serve.log"}
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.seek(0)
-    assert "Traceback" not in log.read()
-    log.close()
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.seek(0)
+        text = log.read()
+        log.close()
+    assert "Traceback" not in text
 
 
 @pytest.fixture(scope="module")
@@ -367,6 +379,41 @@ def test_an_auditor_opens_a_record_and_cannot_record(browser, server):
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, "message"))
     with Ledger(str(server["ledger"])) as led:
         assert led.exists("NG-AUDIT-2") is None
+
+
+def test_a_replay_under_a_changed_rulebook_shows_what_changed(browser, server, shots, tmp_path):
+    """Recorded under the project's rulebook; replayed by a second `serve --rules` over the same ledger,
+    whose copy of the Nagano catalogue pays 80% instead of 90%: the record page shows the two
+    rulebooks, the totals and the loss lines that changed, in ja and en."""
+    login(browser, server, "handler", "en")
+    claim = dict(copy.deepcopy(NAGANO), claim_id="NG-REPLAY-1")
+    claim["policy"]["policy_number"] = "NG-REPLAY"
+    paste_claim(browser, server, claim)
+    recorded_total = total(browser)
+    record_claim(browser)
+    seq = text_of(browser, By.ID, "recorded").rsplit("#", 1)[1]
+    other = tmp_path / "rules-80"
+    shutil.copytree(ROOT / "rules", other)
+    prog = other / "programmes" / "nagano-privacy-2016.yaml"
+    text = prog.read_text(encoding="utf-8")
+    assert text.count("percent: {value: 90,") == 1
+    prog.write_text(text.replace("percent: {value: 90,", "percent: {value: 80,"), encoding="utf-8")
+    with _serve(server["ledger"], tmp_path / "serve-80.log", "--rules", str(other)) as base:
+        for lang, changed, yen in (("ja", "判定が変わりました", "円"), ("en", "The decision changed", " yen")):
+            login(browser, dict(server, base=base), "auditor", lang)
+            browser.get(f"{base}/desk/{lang}/ledger/records/{seq}")
+            follow(browser, browser.find_element(By.ID, "replay"))
+            assert changed in text_of(browser, By.ID, "replayed")
+            cells = {row.get_attribute("data-change"): [c.text for c in row.find_elements(By.CSS_SELECTOR, "th, td")]
+                     for row in browser.find_elements(By.CSS_SELECTOR, "#replay-changes tbody tr")}
+            assert cells["total"][1] == f"{recorded_total}{yen}" and cells["total"][2] != cells["total"][1]
+            # public notice, 2,500,000 claimed: 90% as recorded, 80% under the copy
+            assert cells["line-4"][1].endswith(f"2,250,000{yen}") and cells["line-4"][2].endswith(f"2,000,000{yen}")
+            assert "line-1" not in cells and cells["rulebook"][1] != cells["rulebook"][2]
+            if lang == "ja":
+                assert "社告・謝罪広告" in cells["line-4"][0] and cells["total"][0] == "お支払額合計"
+            browser.find_element(By.ID, "replayed").screenshot(str(shots / f"replay-changes-{lang}.png"))
+            _check_page(browser, shots, f"replay-changed-{lang}", lang)
 
 
 def test_a_scenario_with_a_wrong_amount_fails_readably(browser, server, shots):

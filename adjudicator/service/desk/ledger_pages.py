@@ -276,6 +276,7 @@ def replay_rows(was: dict, now: dict, result: dict, ctx: Context, labels, lang: 
         why = (refused.get("text") if lang == "ja" else refused.get("text_en", refused.get("text"))) if refused else ""
         return f"{cov_label(ln.get('coverage'))}: {amount(ln['paid'])}" + (f" ({why})" if why else "")
     by_index = {ln["index"]: ln for ln in now["lines"]}
+    claimed_word = doc["claimed"][lang] if lang == "ja" else doc["claimed"][lang].lower()  # mid-phrase
     for ln in was["lines"]:
         other = by_index.pop(ln["index"], None)
         if other is None or (ln.get("coverage"), ln["paid"], ln.get("refused")) != \
@@ -283,7 +284,7 @@ def replay_rows(was: dict, now: dict, result: dict, ctx: Context, labels, lang: 
             rows.append({"key": f"line-{ln['index'] + 1}",
                          "what": f"{doc['line'][lang]} {ln['index'] + 1} "
                                  f"({labels.choice('losses.category', ln['category'], lang)}, "
-                                 f"{doc['claimed'][lang]} {amount(ln['claimed'])})",
+                                 f"{claimed_word} {amount(ln['claimed'])})",
                          "was": line(ln), "now": line(other)})
     for ln in by_index.values():
         rows.append({"key": f"line-{ln['index'] + 1}", "what": f"{doc['line'][lang]} {ln['index'] + 1}",
