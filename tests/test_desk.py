@@ -151,6 +151,23 @@ def test_user_typed_text_is_escaped_everywhere(desk):
     assert all(json.loads(line) for line in desk.get("/desk/en/ledger/export?format=jsonl").text.splitlines())
 
 
+def test_a_claim_id_or_policy_number_with_a_slash_keeps_its_pages(desk):
+    """Neither the contract nor the ledger forbids "/" in an id; the links quote it to %2F, which the
+    server decodes back to "/": the routes take the rest of the path, so the pages do not 404."""
+    csrf = login(desk, "handler")
+    claim = dict(NAGANO, claim_id="NG/2016/7", policy=dict(NAGANO["policy"], policy_number="NP/77"))
+    assert desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(claim)}).status_code == 200
+    record = desk.get("/desk/en/ledger/records/1").text
+    assert 'href="/desk/en/ledger/policy/NP%2F77"' in record and "/claims/NG%2F2016%2F7/clock" in record
+    policy = desk.get("/desk/en/ledger/policy/NP%2F77")
+    assert policy.status_code == 200 and "NG/2016/7" in policy.text
+    r = desk.post("/desk/en/claims/NG%2F2016%2F7/clock",
+                  data={"csrf": csrf, "action": "complete", "completed_on": "2016-07-01"})
+    assert r.status_code in (200, 303), r.text
+    with Ledger(str(desk.path)) as led:
+        assert led.state("NG/2016/7")["clock"]["completed_on"] == "2016-07-01"
+
+
 def test_pages_carry_a_strict_content_security_policy_and_assets_are_local(desk):
     login(desk, "handler")
     r = desk.get("/desk/en/claims/new")

@@ -103,7 +103,7 @@ def _csv_cell(v: Any) -> Any:
     return "" if v is None else v
 
 
-@router.get("/desk/{lang}/ledger/policy/{policy_number}")
+@router.get("/desk/{lang}/ledger/policy/{policy_number:path}")  # a policy number may hold "/"
 def policy_page(request: Request, lang: str, policy_number: str):
     lang = r._lang(lang)
     r.user_of(request, lang, "read_ledger")
@@ -384,7 +384,7 @@ async def _handle(request: Request, lang: str, seq: int, form: dict, group: str,
     return RedirectResponse(f"/desk/{lang}/ledger/records/{new_seq}#{anchor}", status_code=303)
 
 
-@router.post("/desk/{lang}/claims/{claim_id}/review")
+@router.post("/desk/{lang}/claims/{claim_id:path}/review")  # a claim id may hold "/"
 async def review_post(request: Request, lang: str, claim_id: str):
     lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "review")
     action = form.get("action") if form.get("action") in ("approve", "return") else None
@@ -397,7 +397,7 @@ async def review_post(request: Request, lang: str, claim_id: str):
                          lambda field: field if field == "note" else "action", "handling")
 
 
-@router.post("/desk/{lang}/claims/{claim_id}/benefit")
+@router.post("/desk/{lang}/claims/{claim_id:path}/benefit")
 async def benefit_post(request: Request, lang: str, claim_id: str):
     """請求案内: an unclaimed benefit marked told (案内済) or declined (請求しない), with the date."""
     lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "record")
@@ -418,7 +418,7 @@ _CLOCK_FIELDS = {"complete": ("completed_on",), "extend": ("reason", "to", "agre
 _REQUIRED = {"complete": ("completed_on",), "extend": ("reason", "to"), "pause": ("from", "to"), "paid": ("paid_on",)}
 
 
-@router.post("/desk/{lang}/claims/{claim_id}/clock")
+@router.post("/desk/{lang}/claims/{claim_id:path}/clock")
 async def clock_post(request: Request, lang: str, claim_id: str):
     lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "record")
     action = form.get("action") if form.get("action") in _CLOCK_FIELDS else None
