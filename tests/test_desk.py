@@ -386,6 +386,7 @@ def test_a_replay_under_another_rulebook_shows_what_changed(tmp_path, desk):
         assert "line-1" not in rows and "line-2" not in rows
         if lang == "ja":
             assert "社告・謝罪広告" in rows["line-4"][0] and rows["total"][0] == "お支払額合計"
+            assert "<th>ハッシュ（SHA-256）</th>" in page.text  # the record's own rows are in Japanese too
             assert rows["coverage-brand_protect"][2].startswith("補償対象 ")
         else:
             assert "public notice" in rows["line-4"][0] and rows["coverage-brand_protect"][2].startswith("covered ")
