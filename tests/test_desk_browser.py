@@ -371,12 +371,16 @@ def test_an_auditor_opens_a_record_and_cannot_record(browser, server):
     assert "New claim" not in nav and "Ledger" in nav
     browser.get(f"{server['base']}/desk/en/claims/new")
     assert "Your role may not do this" in text_of(browser, By.ID, "message")
-    # and a form posted by hand is refused the same way, writing nothing
+    # and a form posted by hand is refused the same way, writing nothing (the refusal page that follows
+    # has a #message too: wait for the new page, not the old one's element)
+    old = browser.find_element(By.TAG_NAME, "html")
     browser.execute_script("""
         const f = document.createElement('form'); f.method = 'post'; f.action = '/desk/en/claims/record';
         const c = document.createElement('input'); c.name = 'claim'; c.value = arguments[0]; f.appendChild(c);
         document.body.appendChild(f); f.submit();""", json.dumps(dict(claim, claim_id="NG-AUDIT-2")))
-    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, "message"))
+    settle(browser).until(lambda d: old.id != d.find_element(By.TAG_NAME, "html").id
+                          and d.execute_script("return document.readyState") == "complete")
+    assert text_of(browser, By.ID, "message")  # refused: no session CSRF token, or the role may not record
     with Ledger(str(server["ledger"])) as led:
         assert led.exists("NG-AUDIT-2") is None
 
