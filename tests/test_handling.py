@@ -151,6 +151,43 @@ def test_the_work_list_orders_by_due_date_overdue_first(ledger_target):
         assert [r["claim_id"] for r in led.search(status="paid")[1]] == ["W-PAID"]
 
 
+def test_a_refusal_has_no_payment_due_it_waits_for_its_second_review(ledger_target):
+    """000 §18 times a payment: a decision that pays nothing has none, so the work list never shows it
+    overdue or 未払, however long ago the claim was completed; it shows what it does wait for (the
+    second review, then the benefits nobody has told the claimant of). A cut still pays: its clock runs."""
+    today = dt.date(2025, 10, 1)
+    with Ledger(ledger_target) as led:
+        record(led, claim_data("Z-REFUSED", REFUSED), by="alice")
+        record(led, claim_data("Z-CUT", dict(CUT, policy={"policy_number": "Z-CUT"})), by="alice")
+        record(led, claim_data("Z-PAY", {"policy": {"policy_number": "Z-PAY"}}), by="alice")
+        for cid, day in (("Z-REFUSED", "2025-07-01"), ("Z-CUT", "2025-08-01"), ("Z-PAY", "2025-09-20")):
+            led.clock(cid, "complete", {"completed_on": day}, CAT, by="alice")
+        assert led.state("Z-REFUSED")["clock"]["due_on"] == "2025-07-31"  # the clock keeps it, for a re-adjudication
+        rows_ = {r["claim_id"]: r for r in led.worklist(today=today)[1]}
+        order = [r["claim_id"] for r in led.worklist(today=today)[1]]
+        ref = rows_["Z-REFUSED"]
+        assert ref["total_payable"] == 0 and ref["review"] == "pending_review"
+        assert not ref["payment_due"] and ref["due_on"] is None and not ref["overdue"] and not ref["unpaid"]
+        assert ref["days_overdue"] == 0 and ref["to_do"][0] == "second_review" and "payment" not in ref["to_do"]
+        cut = rows_["Z-CUT"]  # pays the call centre, refuses the fine: overdue, 未払, and waiting for review
+        assert cut["payment_due"] and cut["overdue"] and cut["unpaid"] and cut["days_overdue"] == 31
+        assert cut["to_do"][:2] == ["second_review", "payment"]
+        assert rows_["Z-PAY"]["payment_due"] and not rows_["Z-PAY"]["overdue"] and "payment" in rows_["Z-PAY"]["to_do"]
+        assert order == ["Z-CUT", "Z-PAY", "Z-REFUSED"]  # the refusal after every claim with a payment due
+        assert [r["claim_id"] for r in led.search(status="unpaid")[1]] == ["Z-PAY", "Z-CUT"]  # a refusal is not unpaid
+        led.review("Z-REFUSED", "return", "根拠を確認", by="bob")
+        ref = next(r for r in led.worklist(today=today)[1] if r["claim_id"] == "Z-REFUSED")
+        assert ref["to_do"][0] == "returned" and not ref["overdue"]
+        record(led, claim_data("Z-REFUSED", REFUSED), readjudicate=True, by="alice")
+        led.review("Z-REFUSED", "approve", None, by="bob")
+        ref = next(r for r in led.worklist(today=today)[1] if r["claim_id"] == "Z-REFUSED")
+        assert ref["review"] == "approved" and ref["to_do"] == ["benefits"] and not ref["overdue"]
+        for u in ref["unclaimed_detail"]:
+            led.mark_benefit("Z-REFUSED", u["key"], "told", "2025-09-30", by="alice")
+        assert "Z-REFUSED" not in [r["claim_id"] for r in led.worklist(today=today)[1]]  # final, nothing to pay
+        assert led.verify()[0]
+
+
 @pytest.mark.parametrize("column,value", [("due_on", "'2099-01-01'"), ("review", "'approved'"),
                                            ("paid_on", "'2025-01-01'"), ("unclaimed", "0")])
 def test_verify_catches_an_altered_work_list(ledger_target, column, value):
