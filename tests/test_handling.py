@@ -180,6 +180,8 @@ def test_a_refusal_has_no_payment_due_it_waits_for_its_second_review(ledger_targ
         assert ref["to_do"][0] == "returned" and not ref["overdue"]
         record(led, claim_data("Z-REFUSED", REFUSED), readjudicate=True, by="alice")
         led.review("Z-REFUSED", "approve", None, by="bob")
+        with pytest.raises(LedgerError, match="^paid_on: the decision pays nothing"):
+            led.clock("Z-REFUSED", "paid", {"paid_on": "2025-09-30"}, CAT, by="alice")  # no payment to record
         ref = next(r for r in led.worklist(today=today)[1] if r["claim_id"] == "Z-REFUSED")
         assert ref["review"] == "approved" and ref["to_do"] == ["benefits"] and not ref["overdue"]
         for u in ref["unclaimed_detail"]:
@@ -300,4 +302,26 @@ def test_unclaimed_benefits_are_marked_told_or_declined_and_kept_on_readjudicati
             if key != "jma-support:cyber_support":
                 led.mark_benefit("U1", key, "declined", "2025-09-02", by="alice")
         assert "U1" not in [r["claim_id"] for r in led.worklist()[1]]  # final, pays nothing, all marked
+        assert led.verify()[0]
+
+
+def test_lost_profit_nobody_claimed_keeps_the_claim_on_the_work_list_only_with_the_option(ledger_target):
+    """Issue 20 item 1, within a programme: with the all-risk lost-profit option held and the clinic closed
+    by the attack, lost profit and continuity costs are reached but no line claims them; without the option
+    they are not benefits of this policy. The work list marks the claim until each is told or declined."""
+    closed = {"policy": {"policy_number": "LP-1", "lost_profit_limit": 10_000_000, "jma_member": False},
+              "incident": {"closure_days": 5}}
+    with Ledger(ledger_target) as led:
+        record(led, claim_data("LP-OPTION", closed), by="alice")
+        record(led, claim_data("LP-NONE", {"policy": {"policy_number": "LP-2", "jma_member": False},
+                                          "incident": {"closure_days": 5}}), by="alice")
+        keys = {cid: [u["key"] for u in led.state(cid)["unclaimed"]] for cid in ("LP-OPTION", "LP-NONE")}
+        assert {"fukuoka-cyber-2025:lost_profit", "fukuoka-cyber-2025:continuity_costs"} <= set(keys["LP-OPTION"])
+        assert not any(k.endswith((":lost_profit", ":continuity_costs")) for k in keys["LP-NONE"])
+        assert not any(k.startswith("jma-support:") for k in keys["LP-OPTION"])  # not a member: no JMA entry
+        row = next(r for r in led.worklist()[1] if r["claim_id"] == "LP-OPTION")
+        assert row["unclaimed"] == len(keys["LP-OPTION"]) and "benefits" in row["to_do"]
+        led.mark_benefit("LP-OPTION", "fukuoka-cyber-2025:lost_profit", "declined", "2025-09-10", by="alice")
+        row = next(r for r in led.worklist()[1] if r["claim_id"] == "LP-OPTION")
+        assert row["unclaimed"] == len(keys["LP-OPTION"]) - 1
         assert led.verify()[0]
