@@ -325,3 +325,51 @@ def test_lost_profit_nobody_claimed_keeps_the_claim_on_the_work_list_only_with_t
         row = next(r for r in led.worklist()[1] if r["claim_id"] == "LP-OPTION")
         assert row["unclaimed"] == len(keys["LP-OPTION"]) - 1
         assert led.verify()[0]
+
+
+def test_the_api_reviews_keeps_the_clock_and_lists_the_work_on_either_backend(ledger_target):
+    """Issue 20's 'on SQLite and PostgreSQL' for the HTTP routes: second review (403 for the recording
+    account), the clock, the benefits and the work list through the service on the ledger of either kind."""
+    import json
+    import warnings
+
+    from adjudicator.service.app import create_app
+    from adjudicator.service.settings import Settings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    with Ledger(ledger_target) as led:
+        tokens = {name: led.add_user(name, role) for name, role in
+                  (("hana", "handler"), ("jiro", "handler"), ("aki", "auditor"))}
+    api = TestClient(create_app(Settings(ledger=ledger_target)))
+    h = {name: {"Authorization": f"Bearer {t}"} for name, t in tokens.items()}
+    body = lambda cid, patch=None: json.loads(json.dumps(claim_data(cid, patch), default=str))  # noqa: E731
+    assert api.post("/api/v1/adjudicate?record=true", json=body("A-REF", REFUSED), headers=h["hana"]).status_code == 200
+    assert api.post("/api/v1/adjudicate?record=true", json=body("A-PAY", {"policy": {"policy_number": "A-PAY"}}),
+                    headers=h["hana"]).status_code == 200
+    for cid in ("A-REF", "A-PAY"):
+        r = api.post(f"/api/v1/claims/{cid}/clock", json={"action": "complete", "completed_on": "2025-08-01"},
+                     headers=h["hana"])
+        assert r.status_code == 200 and r.json()["clock"]["due_on"] == "2025-08-31"
+    wl = api.get("/api/v1/worklist?today=2025-10-01", headers=h["hana"]).json()
+    assert [c["claim_id"] for c in wl["claims"]] == ["A-PAY", "A-REF"]  # the refusal has no payment due
+    pay, ref = wl["claims"]
+    assert pay["overdue"] and pay["unpaid"] and pay["payment_due"]
+    assert not ref["overdue"] and not ref["unpaid"] and ref["due_on"] is None and ref["to_do"][0] == "second_review"
+    url = "/api/v1/claims/A-REF/review"
+    assert api.post(url, json={"action": "approve"}, headers=h["hana"]).status_code == 403
+    assert api.post(url, json={"action": "approve"}, headers=h["aki"]).status_code == 403
+    ok = api.post(url, json={"action": "approve", "note": "確認済み"}, headers=h["jiro"]).json()
+    assert ok["review"]["state"] == "approved" and ok["review"]["by"] == "jiro"
+    r = api.post("/api/v1/claims/A-REF/clock", json={"action": "paid", "paid_on": "2025-09-01"}, headers=h["hana"])
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "paid_on"
+    for u in api.get("/api/v1/claims/A-REF/handling", headers=h["aki"]).json()["unclaimed"]:
+        mark = {"programme": u["programme"], "coverage": u["coverage"], "action": "told", "on": "2025-09-01"}
+        assert api.post("/api/v1/claims/A-REF/benefits", json=mark, headers=h["hana"]).status_code == 200
+    assert api.post("/api/v1/claims/A-PAY/clock", json={"action": "paid", "paid_on": "2025-10-02"},
+                    headers=h["hana"]).status_code == 200
+    left = [c["claim_id"] for c in api.get("/api/v1/worklist?scope=all", headers=h["jiro"]).json()["claims"]]
+    assert "A-REF" not in left  # final, pays nothing, every benefit told
+    kinds = rows(ledger_target, "SELECT kind, recorded_by FROM records WHERE claim_id = 'A-REF' ORDER BY seq")
+    assert kinds[:3] == [("decision", "hana"), ("clock", "hana"), ("review", "jiro")]
+    assert api.get("/api/v1/audit/verify", headers=h["aki"]).json()["ok"]
