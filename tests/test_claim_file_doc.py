@@ -117,3 +117,19 @@ def test_the_document_names_every_decision_key():
         assert must in keys, must  # the claims above do reach every kind of entry
     missing = [p for p in [*model_paths(Decision), *sorted(keys)] if p not in NAMED]
     assert missing == [], f"docs/CLAIM_FILE.md does not name these decision keys: {missing}"
+
+
+def test_the_fukuoka_template_offers_the_added_fields_and_they_adjudicate_uncommented(capsys):
+    """`adjudicator template` prints every field: the Fukuoka one also `policy.jma_member` (the JMA
+    support printed with it) and `incident.software_defect_caused` (000 §15 利益固有⑧)."""
+    from adjudicator.cli import main
+    capsys.readouterr()
+    assert main(["template", "fukuoka-cyber-2025"]) == 0
+    text = capsys.readouterr().out
+    for key in ("jma_member", "software_defect_caused"):
+        assert f"  # {key}: " in text, key
+    on = text.replace("  # jma_member: ", "  jma_member: ").replace("  # software_days_in_production: ",
+                                                                   "  software_days_in_production: ")
+    on = on.replace("  # software_defect_caused: ", "  software_defect_caused: ")
+    d = adjudicate(yaml.safe_load(on))
+    assert any(u["programme"] == "jma-support" for u in d["unclaimed_benefits"])
