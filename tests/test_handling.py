@@ -174,6 +174,8 @@ def test_a_refusal_has_no_payment_due_it_waits_for_its_second_review(ledger_targ
         assert cut["to_do"][:2] == ["second_review", "payment"]
         assert rows_["Z-PAY"]["payment_due"] and not rows_["Z-PAY"]["overdue"] and "payment" in rows_["Z-PAY"]["to_do"]
         assert order == ["Z-CUT", "Z-PAY", "Z-REFUSED"]  # the refusal after every claim with a payment due
+        assert [rows_[c]["status"] for c in order] == ["unpaid", "unpaid", "nothing_payable"]
+        assert {r["claim_id"]: r["status"] for r in led.search()[1]}["Z-REFUSED"] == "nothing_payable"
         assert [r["claim_id"] for r in led.search(status="unpaid")[1]] == ["Z-PAY", "Z-CUT"]  # a refusal is not unpaid
         led.review("Z-REFUSED", "return", "根拠を確認", by="bob")
         ref = next(r for r in led.worklist(today=today)[1] if r["claim_id"] == "Z-REFUSED")
