@@ -151,6 +151,47 @@ def test_the_work_list_orders_by_due_date_overdue_first(ledger_target):
         assert [r["claim_id"] for r in led.search(status="paid")[1]] == ["W-PAID"]
 
 
+def test_a_refusal_has_no_payment_due_it_waits_for_its_second_review(ledger_target):
+    """000 §18 times a payment: a decision that pays nothing has none, so the work list never shows it
+    overdue or 未払, however long ago the claim was completed; it shows what it does wait for (the
+    second review, then the benefits nobody has told the claimant of). A cut still pays: its clock runs."""
+    today = dt.date(2025, 10, 1)
+    with Ledger(ledger_target) as led:
+        record(led, claim_data("Z-REFUSED", REFUSED), by="alice")
+        record(led, claim_data("Z-CUT", dict(CUT, policy={"policy_number": "Z-CUT"})), by="alice")
+        record(led, claim_data("Z-PAY", {"policy": {"policy_number": "Z-PAY"}}), by="alice")
+        for cid, day in (("Z-REFUSED", "2025-07-01"), ("Z-CUT", "2025-08-01"), ("Z-PAY", "2025-09-20")):
+            led.clock(cid, "complete", {"completed_on": day}, CAT, by="alice")
+        assert led.state("Z-REFUSED")["clock"]["due_on"] == "2025-07-31"  # the clock keeps it, for a re-adjudication
+        rows_ = {r["claim_id"]: r for r in led.worklist(today=today)[1]}
+        order = [r["claim_id"] for r in led.worklist(today=today)[1]]
+        ref = rows_["Z-REFUSED"]
+        assert ref["total_payable"] == 0 and ref["review"] == "pending_review"
+        assert not ref["payment_due"] and ref["due_on"] is None and not ref["overdue"] and not ref["unpaid"]
+        assert ref["days_overdue"] == 0 and ref["to_do"][0] == "second_review" and "payment" not in ref["to_do"]
+        cut = rows_["Z-CUT"]  # pays the call centre, refuses the fine: overdue, 未払, and waiting for review
+        assert cut["payment_due"] and cut["overdue"] and cut["unpaid"] and cut["days_overdue"] == 31
+        assert cut["to_do"][:2] == ["second_review", "payment"]
+        assert rows_["Z-PAY"]["payment_due"] and not rows_["Z-PAY"]["overdue"] and "payment" in rows_["Z-PAY"]["to_do"]
+        assert order == ["Z-CUT", "Z-PAY", "Z-REFUSED"]  # the refusal after every claim with a payment due
+        assert [rows_[c]["status"] for c in order] == ["unpaid", "unpaid", "nothing_payable"]
+        assert {r["claim_id"]: r["status"] for r in led.search()[1]}["Z-REFUSED"] == "nothing_payable"
+        assert [r["claim_id"] for r in led.search(status="unpaid")[1]] == ["Z-PAY", "Z-CUT"]  # a refusal is not unpaid
+        led.review("Z-REFUSED", "return", "根拠を確認", by="bob")
+        ref = next(r for r in led.worklist(today=today)[1] if r["claim_id"] == "Z-REFUSED")
+        assert ref["to_do"][0] == "returned" and not ref["overdue"]
+        record(led, claim_data("Z-REFUSED", REFUSED), readjudicate=True, by="alice")
+        led.review("Z-REFUSED", "approve", None, by="bob")
+        with pytest.raises(LedgerError, match="^paid_on: the decision pays nothing"):
+            led.clock("Z-REFUSED", "paid", {"paid_on": "2025-09-30"}, CAT, by="alice")  # no payment to record
+        ref = next(r for r in led.worklist(today=today)[1] if r["claim_id"] == "Z-REFUSED")
+        assert ref["review"] == "approved" and ref["to_do"] == ["benefits"] and not ref["overdue"]
+        for u in ref["unclaimed_detail"]:
+            led.mark_benefit("Z-REFUSED", u["key"], "told", "2025-09-30", by="alice")
+        assert "Z-REFUSED" not in [r["claim_id"] for r in led.worklist(today=today)[1]]  # final, nothing to pay
+        assert led.verify()[0]
+
+
 @pytest.mark.parametrize("column,value", [("due_on", "'2099-01-01'"), ("review", "'approved'"),
                                            ("paid_on", "'2025-01-01'"), ("unclaimed", "0")])
 def test_verify_catches_an_altered_work_list(ledger_target, column, value):
@@ -264,3 +305,73 @@ def test_unclaimed_benefits_are_marked_told_or_declined_and_kept_on_readjudicati
                 led.mark_benefit("U1", key, "declined", "2025-09-02", by="alice")
         assert "U1" not in [r["claim_id"] for r in led.worklist()[1]]  # final, pays nothing, all marked
         assert led.verify()[0]
+
+
+def test_lost_profit_nobody_claimed_keeps_the_claim_on_the_work_list_only_with_the_option(ledger_target):
+    """Issue 20 item 1, within a programme: with the all-risk lost-profit option held and the clinic closed
+    by the attack, lost profit and continuity costs are reached but no line claims them; without the option
+    they are not benefits of this policy. The work list marks the claim until each is told or declined."""
+    closed = {"policy": {"policy_number": "LP-1", "lost_profit_limit": 10_000_000, "jma_member": False},
+              "incident": {"closure_days": 5}}
+    with Ledger(ledger_target) as led:
+        record(led, claim_data("LP-OPTION", closed), by="alice")
+        record(led, claim_data("LP-NONE", {"policy": {"policy_number": "LP-2", "jma_member": False},
+                                          "incident": {"closure_days": 5}}), by="alice")
+        keys = {cid: [u["key"] for u in led.state(cid)["unclaimed"]] for cid in ("LP-OPTION", "LP-NONE")}
+        assert {"fukuoka-cyber-2025:lost_profit", "fukuoka-cyber-2025:continuity_costs"} <= set(keys["LP-OPTION"])
+        assert not any(k.endswith((":lost_profit", ":continuity_costs")) for k in keys["LP-NONE"])
+        assert not any(k.startswith("jma-support:") for k in keys["LP-OPTION"])  # not a member: no JMA entry
+        row = next(r for r in led.worklist()[1] if r["claim_id"] == "LP-OPTION")
+        assert row["unclaimed"] == len(keys["LP-OPTION"]) and "benefits" in row["to_do"]
+        led.mark_benefit("LP-OPTION", "fukuoka-cyber-2025:lost_profit", "declined", "2025-09-10", by="alice")
+        row = next(r for r in led.worklist()[1] if r["claim_id"] == "LP-OPTION")
+        assert row["unclaimed"] == len(keys["LP-OPTION"]) - 1
+        assert led.verify()[0]
+
+
+def test_the_api_reviews_keeps_the_clock_and_lists_the_work_on_either_backend(ledger_target):
+    """Issue 20's 'on SQLite and PostgreSQL' for the HTTP routes: second review (403 for the recording
+    account), the clock, the benefits and the work list through the service on the ledger of either kind."""
+    import json
+    import warnings
+
+    from adjudicator.service.app import create_app
+    from adjudicator.service.settings import Settings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    with Ledger(ledger_target) as led:
+        tokens = {name: led.add_user(name, role) for name, role in
+                  (("hana", "handler"), ("jiro", "handler"), ("aki", "auditor"))}
+    api = TestClient(create_app(Settings(ledger=ledger_target)))
+    h = {name: {"Authorization": f"Bearer {t}"} for name, t in tokens.items()}
+    body = lambda cid, patch=None: json.loads(json.dumps(claim_data(cid, patch), default=str))  # noqa: E731
+    assert api.post("/api/v1/adjudicate?record=true", json=body("A-REF", REFUSED), headers=h["hana"]).status_code == 200
+    assert api.post("/api/v1/adjudicate?record=true", json=body("A-PAY", {"policy": {"policy_number": "A-PAY"}}),
+                    headers=h["hana"]).status_code == 200
+    for cid in ("A-REF", "A-PAY"):
+        r = api.post(f"/api/v1/claims/{cid}/clock", json={"action": "complete", "completed_on": "2025-08-01"},
+                     headers=h["hana"])
+        assert r.status_code == 200 and r.json()["clock"]["due_on"] == "2025-08-31"
+    wl = api.get("/api/v1/worklist?today=2025-10-01", headers=h["hana"]).json()
+    assert [c["claim_id"] for c in wl["claims"]] == ["A-PAY", "A-REF"]  # the refusal has no payment due
+    pay, ref = wl["claims"]
+    assert pay["overdue"] and pay["unpaid"] and pay["payment_due"]
+    assert not ref["overdue"] and not ref["unpaid"] and ref["due_on"] is None and ref["to_do"][0] == "second_review"
+    url = "/api/v1/claims/A-REF/review"
+    assert api.post(url, json={"action": "approve"}, headers=h["hana"]).status_code == 403
+    assert api.post(url, json={"action": "approve"}, headers=h["aki"]).status_code == 403
+    ok = api.post(url, json={"action": "approve", "note": "確認済み"}, headers=h["jiro"]).json()
+    assert ok["review"]["state"] == "approved" and ok["review"]["by"] == "jiro"
+    r = api.post("/api/v1/claims/A-REF/clock", json={"action": "paid", "paid_on": "2025-09-01"}, headers=h["hana"])
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "paid_on"
+    for u in api.get("/api/v1/claims/A-REF/handling", headers=h["aki"]).json()["unclaimed"]:
+        mark = {"programme": u["programme"], "coverage": u["coverage"], "action": "told", "on": "2025-09-01"}
+        assert api.post("/api/v1/claims/A-REF/benefits", json=mark, headers=h["hana"]).status_code == 200
+    assert api.post("/api/v1/claims/A-PAY/clock", json={"action": "paid", "paid_on": "2025-10-02"},
+                    headers=h["hana"]).status_code == 200
+    left = [c["claim_id"] for c in api.get("/api/v1/worklist?scope=all", headers=h["jiro"]).json()["claims"]]
+    assert "A-REF" not in left  # final, pays nothing, every benefit told
+    kinds = rows(ledger_target, "SELECT kind, recorded_by FROM records WHERE claim_id = 'A-REF' ORDER BY seq")
+    assert kinds[:3] == [("decision", "hana"), ("clock", "hana"), ("review", "jiro")]
+    assert api.get("/api/v1/audit/verify", headers=h["aki"]).json()["ok"]

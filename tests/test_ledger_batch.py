@@ -1,13 +1,19 @@
 """Issue 13: `batch --ledger` commits in groups, in order, per-claim atomic; a rerun resumes (skips what
 is recorded, writes the recorded decisions); a killed run's partial output is kept - SQLite and PostgreSQL."""
+import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 
+import pytest
+
+import adjudicator.runs.batch as batch
 from adjudicator.ledger import Ledger
+from adjudicator.runs.output import atomic_output
 
 from ledger_support import claim_data, cli, rows
 from support import ROOT
@@ -124,3 +130,37 @@ def test_a_killed_batch_loses_no_claim_and_its_partial_output_is_kept(ledger_tar
         ok, msg = ledger.verify()
         assert ok, msg
         assert ledger.head()[0] == rows(str(tmp_path / "ref.sqlite"), "SELECT COUNT(*) FROM records")[0][0]
+
+
+def test_each_run_writes_a_new_hidden_partial_and_never_touches_an_earlier_one(ledger_target, tmp_path, capsys,
+                                                                              monkeypatch):
+    """README (the ledger): each run writes `.OUT.<16 hex>.partial` beside OUT, renamed onto OUT when it
+    finishes, removed when it fails; a killed run's partial is named on stderr, never written or removed."""
+    src = corpus(tmp_path / "claims.jsonl", 20)
+    out = tmp_path / "out.jsonl"
+    killed = tmp_path / ".out.jsonl.0123456789abcdef.partial"   # what a killed run leaves
+    killed.write_bytes(b'{"claim_id": "B00000"}\n')
+    other = tmp_path / ".other.jsonl.0123456789abcdef.partial"  # another output's: not this run's business
+    other.write_bytes(b"x")
+    seen = []
+
+    @contextlib.contextmanager
+    def spy(path):  # the partial files beside OUT while the run writes
+        with atomic_output(path) as fh:
+            seen.extend(sorted(set(tmp_path.glob(".out.jsonl.*.partial")) - {killed}))
+            yield fh
+
+    monkeypatch.setattr(batch, "atomic_output", spy)
+    rc, _, err = cli(capsys, "batch", src, "--out", out, "--ledger", ledger_target)
+    assert rc == 1, err
+    assert len(seen) == 1 and re.fullmatch(r"\.out\.jsonl\.[0-9a-f]{16}\.partial", os.path.basename(seen[0]))
+    assert not os.path.exists(seen[0]) and out.exists()              # renamed onto OUT at the end
+    assert f"kept the partial output of an earlier run: {killed}" in err and str(other) not in err
+    assert killed.read_bytes() == b'{"claim_id": "B00000"}\n' and other.read_bytes() == b"x"
+    # a run that fails leaves neither OUT nor its partial
+    failed = tmp_path / "failed.jsonl"
+    with pytest.raises(RuntimeError):
+        with atomic_output(failed) as fh:
+            fh.write("half")
+            raise RuntimeError("stopped")
+    assert not failed.exists() and sorted(tmp_path.glob(".failed.jsonl.*")) == []

@@ -74,6 +74,7 @@ def claim_template(programme: str, plans: list[str], facilities: list[str], peri
     ]
     if fukuoka:
         lines.append("  # lost_profit_limit: 10000000  # only with the 利益損害・営業継続費用 option")
+        lines.append("  # jma_member: true            # JMA A① member: the JMA 一時支援金 is listed as an unclaimed benefit")
     if not jma:
         lines += [f"  # enrolled_on: {period_start}     # mid-term enrolment: the date the application was received",
                   "  # retroactive_date: 2012-05-01  # 遡及日 on the certificate, if any"]
@@ -111,6 +112,7 @@ def claim_template(programme: str, plans: list[str], facilities: list[str], peri
     lines += _wrapped("                                #   ", _choices(Incident, "circumstances"))
     if fukuoka:
         lines.append("  # software_days_in_production: 30  # new or revised software: days in production")
+        lines.append("  # software_defect_caused: false  # the accident was caused by that software's defect (000 §15 利益固有⑧)")
     if jma:
         lines.append("  closure_days: 0               # days closed (incl. stopping all first-visit consultations)")
     lines.append(f"  reports: [{'mhlw' if jma else 'ppc'}]               # any of: {', '.join(_choices(Incident, 'reports'))}")

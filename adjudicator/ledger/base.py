@@ -919,7 +919,9 @@ class LedgerCore:
                 "completed_on": clock.get("completed_on"), "delay_reason": ext.get("reason"),
                 "extended_to": ext.get("to"), "paused_days": clock.get("paused_days") or 0,
                 "due_on": clock.get("due_on"), "paid_on": clock.get("paid_on"),
-                "review": (state.get("review") or {}).get("state", "none"), "handler": state.get("handler")}
+                "review": (state.get("review") or {}).get("state", "none"), "handler": state.get("handler"),
+                "status": _status(len(decision.get("needs_information") or []), clock.get("paid_on"),
+                                  decision["total_payable"])}
 
     def search(self, policy_number: str | None = None, claim_id: str | None = None, date_from: str | None = None,
                date_to: str | None = None, status: str | None = None, recorded_by: str | None = None,
@@ -958,8 +960,8 @@ class LedgerCore:
             params.append(_day_after(date_to))
         if status == "needs_information":
             where.append("s.needs > 0")
-        elif status == "unpaid":
-            where.append("s.needs = 0 AND s.paid_on IS NULL")
+        elif status == "unpaid":  # a payable amount not paid (a refusal pays nothing: it is not unpaid)
+            where.append("s.needs = 0 AND s.paid_on IS NULL AND s.total_payable > 0")
         elif status == "paid":
             where.append("s.paid_on IS NOT NULL")
         if recorded_by:
@@ -983,11 +985,16 @@ class LedgerCore:
     def worklist(self, handler: str | None = None, today: dt.date | None = None, limit: int | None = 50,
                  offset: int = 0) -> tuple[int, list[dict]]:
         """(count, one page) of the open claims - not paid, and not a final decision that pays nothing -
-        from the side table: overdue first, then by due date, then those without a completion date
-        (waiting for information last), newest first among equals. handler: the claims whose decision
-        that account recorded. Each row: claim_id, seq, policy_number, programme, total_payable, needs,
-        review, handler, completed_on, due_on, paid_on, overdue, unpaid (未払: a payable amount past
-        its due date), days_overdue and the state (review and clock in full)."""
+        from the side table: overdue first, then by due date, then those without one (waiting for
+        information last), newest first among equals. handler: the claims whose decision that account
+        recorded. Each row: claim_id, seq, policy_number, programme, total_payable, needs, review,
+        handler, completed_on, due_on, paid_on, payment_due, overdue, unpaid (未払: a payable amount
+        past its due date), days_overdue, to_do and the state (review and clock in full).
+
+        A decision that pays nothing and waits for no information (a refusal) has no payment due
+        (000 §18 times a payment): `payment_due` false, no `due_on` on the row (the clock keeps it, for
+        a re-adjudication that pays), never overdue or 未払; its `to_do` says what it waits for instead
+        (second_review while pending, benefits while some are not told or declined)."""
         today = today or dt.date.today()
         # open: unpaid and not a final nothing-to-pay; or any unclaimed benefit not yet marked told/declined
         where = ["((paid_on IS NULL AND NOT (total_payable = 0 AND needs = 0 AND review IN ('none', 'approved')))"
@@ -1002,9 +1009,9 @@ class LedgerCore:
         # the page's order on the small columns first, then only its rows with their state JSON
         order = [int(x["seq"]) for x in self._execute(
             f"SELECT seq FROM claim_state{sql_where} ORDER BY "
-            "CASE WHEN paid_on IS NULL AND due_on IS NOT NULL AND due_on < ? THEN 0 ELSE 1 END, "
-            "CASE WHEN paid_on IS NULL THEN 0 ELSE 1 END, CASE WHEN due_on IS NULL THEN 1 ELSE 0 END, "
-            f"due_on, needs, seq DESC{page}", [*params, today.isoformat()]).fetchall()]
+            f"CASE WHEN paid_on IS NULL AND {_PAYMENT_DUE} AND due_on IS NOT NULL AND due_on < ? THEN 0 ELSE 1 END, "
+            f"CASE WHEN paid_on IS NULL THEN 0 ELSE 1 END, CASE WHEN {_PAYMENT_DUE} AND due_on IS NOT NULL THEN 0 ELSE 1 END, "
+            f"CASE WHEN {_PAYMENT_DUE} THEN due_on END, needs, seq DESC{page}", [*params, today.isoformat()]).fetchall()]
         rows = []
         for k in range(0, len(order), 500):
             chunk = order[k:k + 500]
@@ -1015,15 +1022,19 @@ class LedgerCore:
         out = []
         for r in rows:
             state = orjson.loads(r["state_json"])
-            due = r["due_on"]
+            payable, needs = int(r["total_payable"]), int(r["needs"])
+            payment_due = payable > 0 or needs > 0  # a refusal (nothing payable, nothing asked for) has none
+            due = r["due_on"] if payment_due else None
             overdue = bool(due and due < today.isoformat() and not r["paid_on"])  # paid: only its benefits keep it here
             out.append({"claim_id": r["claim_id"], "seq": int(r["seq"]), "decision_seq": int(r["decision_seq"]),
                         "policy_number": r["policy_key"], "programme": r["programme"],
-                        "recorded_at": r["recorded_at"], "total_payable": int(r["total_payable"]),
-                        "needs": int(r["needs"]), "review": r["review"], "handler": r["handler"],
+                        "recorded_at": r["recorded_at"], "total_payable": payable,
+                        "needs": needs, "review": r["review"], "handler": r["handler"],
                         "completed_on": r["completed_on"], "due_on": due, "paid_on": r["paid_on"],
-                        "overdue": overdue, "unpaid": overdue and int(r["total_payable"]) > 0,
+                        "status": _status(needs, r["paid_on"], payable),
+                        "payment_due": payment_due, "overdue": overdue, "unpaid": overdue and payable > 0,
                         "days_overdue": (today - dt.date.fromisoformat(due)).days if overdue else 0,
+                        "to_do": _to_do(r, payment_due),
                         "clock": state["clock"], "review_detail": state["review"],
                         "unclaimed": int(r["unclaimed"]), "unclaimed_detail": state.get("unclaimed") or []})
         return total, out
@@ -1146,6 +1157,40 @@ def _state_values(row: dict, state: dict, state_json: str | None = None) -> list
     """The same as parameters in STATE_COLUMNS order (state_json last)."""
     values = _state_dict(row, state, state_json)
     return [values[c] for c in STATE_COLUMNS]
+
+
+# A claim has a payment due (000 §18's clock runs for it) when its decision pays something or still waits
+# for information; a refusal - nothing payable, nothing asked for - has none: it is never overdue or 未払.
+_PAYMENT_DUE = "(total_payable > 0 OR needs > 0)"
+
+
+def _status(needs: int, paid_on: str | None, total_payable: int) -> str:
+    """A claim's payment status: needs_information | paid | unpaid (a payable amount not paid) |
+    nothing_payable (the decision pays nothing and asks for nothing: not 未払)."""
+    if needs:
+        return "needs_information"
+    if paid_on:
+        return "paid"
+    return "unpaid" if total_payable > 0 else "nothing_payable"
+
+
+def _to_do(row: dict, payment_due: bool) -> list[str]:
+    """What an open claim on the work list waits for, in the order a handler takes it: second_review
+    (another handler approves or returns it), returned (back to its handler: re-adjudicate),
+    information (the decision asks for facts), completion (record 請求完了日), payment (a payable
+    amount not yet paid), benefits (unclaimed benefits not yet told or declined)."""
+    out = []
+    if row["review"] == "pending_review":
+        out.append("second_review")
+    elif row["review"] == "returned":
+        out.append("returned")
+    if int(row["needs"]):
+        out.append("information")
+    if payment_due and not row["paid_on"] and int(row["total_payable"]) > 0:
+        out.append("completion" if not row["completed_on"] else "payment")
+    if int(row["unclaimed"]):
+        out.append("benefits")
+    return out
 
 
 def _day_after(day: str) -> str:

@@ -203,7 +203,8 @@ def review_step(state: dict, action: str, note: str | None, by: str, at: str) ->
 def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date | None = None) -> tuple[dict, dict]:
     """(event, new state) of a payment-clock step:
     complete {completed_on}; extend {reason (one of the five), to (the agreed new due date), agreed_on?};
-    pause {from, to} (a delay the insured caused: the due date moves by its days); paid {paid_on}."""
+    pause {from, to} (a delay the insured caused: the due date moves by its days); paid {paid_on} (only of a
+    final decision that pays something: a payment of nothing would close the clock on nothing)."""
     clock = dict(state["clock"])
     clock["pauses"] = list(clock.get("pauses") or [])
     if clock.get("paid_on"):
@@ -246,6 +247,9 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
         if state["review"]["state"] not in FINAL:
             raise HandlingError("paid_on: the decision is not final (second review pending or returned): "
                                 "no payment before it is approved")
+        if not state.get("total_payable"):  # a refusal (or a decision holding everything back) has nothing to pay
+            raise HandlingError("paid_on: the decision pays nothing (total_payable 0): there is no payment to "
+                                "record; re-adjudicate the claim when it pays")
         day = _date(values.get("paid_on") or (today or dt.date.today()), "paid_on")
         clock["paid_on"] = event["paid_on"] = day.isoformat()
     else:
