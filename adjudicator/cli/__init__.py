@@ -1,4 +1,4 @@
-"""The command line (`adjudicator COMMAND`), one module per command group, each importing what its command uses when it runs; may import every layer below it; only adjudicator.__main__ imports it."""
+"""The command line, one module per command group, each importing what it uses only when its command runs. May import every layer; only adjudicator.__main__ imports it."""
 from __future__ import annotations
 
 from .common import cli_user
