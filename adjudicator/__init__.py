@@ -1,7 +1,7 @@
 """adjudicator: rule-based coverage adjudication for Japanese cyber / personal-information-leak insurance.
 
 Flow of a claim: contract/ (what comes in) -> policy/ (the plan catalogue) -> engine/ (rules) |
-payout/ (yen) -> decide.py (the decision) -> documents/ | ledger/ -> runs/ -> cli | service/.
+payout/ (yen) -> decide.py (the decision) -> documents/ | ledger/ -> runs/ -> service/ | cli/.
 Each package's docstring says what it may import; pyproject.toml's import-linter contracts hold it.
 """
 from __future__ import annotations

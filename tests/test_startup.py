@@ -1,7 +1,8 @@
-"""Issue 16, start-up: a command imports what it uses and no more (cli.py imports per command), so
-`adjudicator adjudicate` does not pay for FastAPI, Jinja2, psycopg, the ledger or the documents, and
-`rules check` not for the decision path. Behavioural: which modules a real run leaves loaded, in a
-fresh interpreter; how long it takes is benchmarks/bench.py's business (cli_startup)."""
+"""Issue 16, start-up: a command imports what it uses and no more (adjudicator/cli/'s command modules
+import inside each command), so `adjudicator adjudicate` does not pay for FastAPI, Jinja2, psycopg,
+the ledger or the documents, and `rules check` not for the decision path. Behavioural: which modules
+a real run leaves loaded, in a fresh interpreter; how long it takes is benchmarks/bench.py's
+business (cli_startup)."""
 from __future__ import annotations
 
 import json
@@ -96,8 +97,9 @@ def test_the_package_names_its_api_on_first_use():
 
 
 def test_main_leaves_the_garbage_collector_as_it_found_it():
-    """The short commands pause the collector through start-up (cli.py, _started); an in-process
-    caller gets it back as it was, enabled or not, with nothing left frozen, error exits included."""
+    """The short commands pause the collector through start-up (cli/main.py; cli/common.py's
+    _started); an in-process caller gets it back as it was, enabled or not, with nothing left
+    frozen, error exits included."""
     code = ("import contextlib, gc, io, sys\n"
             "from adjudicator.cli import main\n"
             f"claim = {str(SAMPLE)!r}\n"

@@ -1,1 +1,1 @@
-"""What comes in and what goes out: the claim-file and decision models, reading a claim file. Imports nothing else of adjudicator."""
+"""What comes in and what goes out: the claim-file and decision models, the input gate that reads a claim file, safe text and the wording of input errors. Imports nothing else of adjudicator."""

@@ -1,4 +1,4 @@
-"""The claims ledger: stores decisions (never makes one), hash chain, verify, accounts. May import: policy, contract."""
+"""The claims ledger: stores decisions (never makes one) and their handling, hash chain, verify, anchors, accounts; SQLite or PostgreSQL. May import: policy, contract."""
 # `Ledger(path_or_url)` opens one: a SQLite file path (sqlite.py) or a postgresql:// URL (postgres.py);
 # both share one schema, one hash chain and one interface (base.py); chain.py hashes and anchors.
 import os

@@ -1,1 +1,1 @@
-"""Runs over many claims or records: batch, diff (and replay's comparison). May import: documents, ledger, decide and below."""
+"""Runs over many claims or records: batch, diff, replay. May import: documents, ledger, decide and below."""

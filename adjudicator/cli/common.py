@@ -1,0 +1,87 @@
+"""What the commands share: input errors (one line per field), the claim file, who records, text
+for a terminal, the ledger and the record a command names; the collector's pause at start-up."""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import unicodedata
+
+from ..contract.wording import word
+
+# The rest is imported by the commands that use it (the contract's pydantic models, the engine, the
+# documents, the ledger, the service): `rules check` does not import the decision path, `plans` and
+# `--help` import no pydantic, and `adjudicate --format json` no Jinja2, ledger or FastAPI.
+# tests/test_startup.py holds this; every module of the cli keeps to it.
+
+
+def _fail_input(problems: list[tuple[str, str]], lang: str | None = None) -> int:
+    """One line per problem: `field.path: what was expected`, in Japanese under `--lang ja`."""
+    for path, msg in problems:
+        shown = "（請求ファイル）" if lang == "ja" and path == "(claim file)" else path
+        print(f"{shown}: {word(msg, lang or 'en')}", file=sys.stderr)
+    return 2
+
+
+def _read_input(name: str) -> dict:
+    """A claim file by path, or `-` for standard input (YAML or JSON)."""
+    from ..contract.load import read_claim_file, read_claim_text
+    if name == "-":
+        return read_claim_text(sys.stdin.read())
+    return read_claim_file(name)
+
+
+def cli_user() -> str:
+    """Who records from the command line: cli:<OS user name>."""
+    import getpass
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:uid-{os.getuid()}"
+
+
+def _term(text: object) -> str:
+    """Text for a terminal: control and format characters (escape sequences, bidi overrides) escaped."""
+    return "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\n\t" else f"\\u{ord(ch):04x}"
+                   for ch in str(text))
+
+
+def _ledger_error(exc: Exception) -> int:
+    field, sep, msg = str(exc).partition(": ")
+    return _fail_input([(field, msg)] if sep else [("ledger", str(exc))])
+
+
+def _open_ledger(args: argparse.Namespace, create: bool = False):
+    from ..ledger import Ledger
+    return Ledger(getattr(args, "ledger", None), create=create)
+
+
+def _recorded(args: argparse.Namespace):
+    """The ledger record named by args.id with the catalogue, rulebook and claim to re-read it,
+    or None after reporting that it does not exist."""
+    from ..ledger import LedgerError
+    try:
+        with _open_ledger(args) as ledger:
+            rec = ledger.find(seq=args.seq) if args.seq is not None else ledger.find(args.id)
+    except LedgerError as exc:
+        print(_term(exc), file=sys.stderr)
+        return None
+    from ..engine.rulebook import load_rulebook
+    from ..policy.catalogue import load_catalogue
+    from ..policy.claims import parse_claim
+    catalogue, book = load_catalogue(args.rules), load_rulebook(args.rules)
+    return rec, catalogue, book, parse_claim(rec.effective, catalogue)
+
+
+# The collector paused through a short command's start-up (main.py says why): main() sets it, the
+# two commands that then do real work call _started().
+collector_paused = False
+
+
+def _started() -> None:
+    global collector_paused
+    if collector_paused:
+        collector_paused = False
+        gc.freeze()
+        gc.enable()
