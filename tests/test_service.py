@@ -274,12 +274,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_the_real_serve_process_answers_over_http(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])  # with workers, each is a spawned process: it must log too
+def test_the_real_serve_process_answers_over_http(tmp_path, workers):
     path = tmp_path / "ledger.sqlite"
     with Ledger(str(path)) as led:
         token = led.add_user("hana", "handler")
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "adjudicator", "serve", "--port", str(port), "--ledger", str(path)],
+    proc = subprocess.Popen([sys.executable, "-m", "adjudicator", "serve", "--port", str(port), "--ledger", str(path),
+                             "--workers", str(workers)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, PYTHONUNBUFFERED="1"))
     base = f"http://127.0.0.1:{port}/api/v1"
@@ -306,8 +308,14 @@ def test_the_real_serve_process_answers_over_http(tmp_path):
         proc.terminate()
         _, stderr = proc.communicate(timeout=20)
     logged = [line for line in stderr.splitlines() if "/api/v1/" in line]
+    # one line a request: the health polls, the recorded claim, the refused one
+    assert len([line for line in logged if "POST /api/v1/adjudicate" in line]) == 2, stderr
     assert any("POST /api/v1/adjudicate 200" in line and line.endswith("hana") for line in logged), stderr
     assert any("POST /api/v1/adjudicate 401" in line for line in logged)
+    assert any("GET /api/v1/health 200" in line for line in logged)
+    # the log holds who and what route, never the token nor anything of the claim
+    for secret in (token, NAGANO["claim_id"], NAGANO["policy"]["policy_number"], "16347500", "record=true"):
+        assert secret not in stderr, secret
     assert "Traceback" not in stderr
 
 
