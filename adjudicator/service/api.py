@@ -47,7 +47,7 @@ def _doc(model: type[BaseModel], *statuses: int, login: bool = True, description
     """The route's OpenAPI responses: its 200 body, and the error body for each 4xx/5xx it can give.
     response_model=None: the body is served as the route builds it; tests/test_openapi.py holds real
     responses to the documented schema."""
-    codes = sorted({*statuses, 422, 500, *((401, 403) if login else ())})
+    codes = sorted({*statuses, 500, *((401, 403, 422) if login else ())})  # health: no parameter, no login
     return {"response_model": None,
             "responses": {200: {"model": model, "description": description},
                           **{s: {"model": ErrorBody, "description": ERROR[s]} for s in codes}}}
