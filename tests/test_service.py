@@ -274,12 +274,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_the_real_serve_process_answers_over_http(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])  # with workers, each is a spawned process: it must log too
+def test_the_real_serve_process_answers_over_http(tmp_path, workers):
     path = tmp_path / "ledger.sqlite"
     with Ledger(str(path)) as led:
         token = led.add_user("hana", "handler")
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "adjudicator", "serve", "--port", str(port), "--ledger", str(path)],
+    proc = subprocess.Popen([sys.executable, "-m", "adjudicator", "serve", "--port", str(port), "--ledger", str(path),
+                             "--workers", str(workers)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, PYTHONUNBUFFERED="1"))
     base = f"http://127.0.0.1:{port}/api/v1"
@@ -306,8 +308,14 @@ def test_the_real_serve_process_answers_over_http(tmp_path):
         proc.terminate()
         _, stderr = proc.communicate(timeout=20)
     logged = [line for line in stderr.splitlines() if "/api/v1/" in line]
+    # one line a request: the health polls, the recorded claim, the refused one
+    assert len([line for line in logged if "POST /api/v1/adjudicate" in line]) == 2, stderr
     assert any("POST /api/v1/adjudicate 200" in line and line.endswith("hana") for line in logged), stderr
     assert any("POST /api/v1/adjudicate 401" in line for line in logged)
+    assert any("GET /api/v1/health 200" in line for line in logged)
+    # the log holds who and what route, never the token nor anything of the claim
+    for secret in (token, NAGANO["claim_id"], NAGANO["policy"]["policy_number"], "16347500", "record=true"):
+        assert secret not in stderr, secret
     assert "Traceback" not in stderr
 
 
@@ -458,3 +466,72 @@ def test_payment_clock_and_work_list_over_the_api(service):
     st = service.get("/api/v1/claims/NG-CLOCK-1/handling", headers=service.as_("auditor")).json()
     assert st["clock"]["paid_on"] == "2016-09-30" and st["clock"]["pauses"][0]["days"] == 5
     assert service.post(url, json={"action": "paid"}, headers=h1).status_code == 409
+
+
+def test_search_by_recording_dates_over_the_real_server(tmp_path):
+    """GET /api/v1/claims?since=&until= on a real `adjudicator serve` and a real ledger: both days
+    included, a bad date a 422 naming its parameter, and paging by cursor inside a since/until window."""
+    from adjudicator.decide import decide
+    from adjudicator.engine.rulebook import load_rulebook
+    from adjudicator.policy.catalogue import load_catalogue
+    from adjudicator.policy.claims import parse_claim
+    catalogue, book = load_catalogue(), load_rulebook()
+    path = tmp_path / "ledger.sqlite"
+    days = {"2026-03-01": [], "2026-03-02": [], "2026-03-03": []}
+    with Ledger(str(path)) as led:
+        token = led.add_user("aya", "auditor")
+        for i in range(9):
+            day = list(days)[i // 3]
+            data = {**FUKUOKA, "claim_id": f"DT-{i}", "policy": {**FUKUOKA["policy"], "policy_number": f"DT-P{i}"}}
+            seq, _ = led.record(data, parse_claim(data, catalogue), catalogue,
+                                lambda c, note: decide(c, book, catalogue, note),
+                                recorded_at=f"{day}T{9 + i % 3:02d}:30:00+00:00", recorded_by="hana")
+            days[day].append(seq)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "adjudicator", "serve", "--port", str(port), "--ledger", str(path)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}/api/v1/claims"
+
+    def get(query: str) -> tuple[int, dict]:
+        req = urllib.request.Request(f"{base}?{query}", headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.load(r)
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.load(exc)
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        seqs = lambda body: [r["seq"] for r in body["records"]]  # noqa: E731
+        status, body = get("since=2026-03-02&until=2026-03-02")
+        assert status == 200 and seqs(body) == days["2026-03-02"] and body["next_cursor"] is None
+        assert all(r["recorded_at"].startswith("2026-03-02") for r in body["records"])
+        assert seqs(get("since=2026-03-02")[1]) == days["2026-03-02"] + days["2026-03-03"]
+        assert seqs(get("until=2026-03-01")[1]) == days["2026-03-01"]  # the until day itself is included
+        assert seqs(get("since=2026-03-03&until=2026-03-01")[1]) == []
+        # paging by cursor across the window of the last two days: every record once, in chain order
+        seen, cursor, pages = [], None, 0
+        while True:
+            status, body = get("since=2026-03-02&until=2026-03-03&limit=2" + (f"&cursor={cursor}" if cursor else ""))
+            assert status == 200 and len(body["records"]) <= 2
+            seen += seqs(body)
+            pages += 1
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == days["2026-03-02"] + days["2026-03-03"] and pages == 3
+        for query, field in (("since=2026-13-01", "query.since"), ("until=yesterday", "query.until"),
+                             ("since=2026-03-02&until=03/03/2026", "query.until")):
+            status, body = get(query)
+            assert status == 422 and [p["field"] for p in body["problems"]] == [field], (query, body)
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=20)
+    assert "Traceback" not in stderr

@@ -22,8 +22,10 @@ from ..policy.claims import parse_claim
 from ..policy.premium import quote as premium_quote
 from ..runs.diff import compare
 from ..runs.replay import replay
-from .context import ENGINE_LOCK, ApiError, Context
 from .auth import allowed, bearer_token
+from .context import ENGINE_LOCK, ApiError, Context
+from .models import (ClaimHandling, ClaimsPage, DiffResult, ErrorBody, Health, JsonSchema, LedgerRecord, Plans,
+                     PolicySummary, QuoteOut, Replay, Rules, Verified, Worklist)
 
 router = APIRouter(prefix="/api/v1")
 
@@ -33,19 +35,22 @@ MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8", "md": "
 DOCUMENT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:"
 
 
-class Problem(BaseModel):
-    field: str
-    message: str
+ERROR = {400: "malformed JSON (or a body that is not UTF-8)", 401: "missing or unknown token",
+         403: "the token's role may not do this", 404: "no such claim, record, policy or programme",
+         409: "the claim's state forbids it (already recorded, nothing pending, clock stopped)",
+         413: "the request body is over the configured size (default 1 MiB); refused before it is parsed",
+         422: "a field, parameter or claim is not valid: one problem per field, named as the CLI names it",
+         500: "the server could not complete the request (no detail; the trace stays in the server log)"}
 
 
-class ErrorBody(BaseModel):
-    error: str
-    message: str
-    problems: list[Problem] = []
-
-
-ERRORS = {401: {"model": ErrorBody, "description": "missing or unknown token"},
-          403: {"model": ErrorBody, "description": "the token's role may not do this"}}
+def _doc(model: type[BaseModel], *statuses: int, login: bool = True, description: str = "OK") -> dict:
+    """The route's OpenAPI responses: its 200 body, and the error body for each 4xx/5xx it can give.
+    response_model=None: the body is served as the route builds it; tests/test_openapi.py holds real
+    responses to the documented schema."""
+    codes = sorted({*statuses, 500, *((401, 403, 422) if login else ())})  # health: no parameter, no login
+    return {"response_model": None,
+            "responses": {200: {"model": model, "description": description},
+                          **{s: {"model": ErrorBody, "description": ERROR[s]} for s in codes}}}
 
 
 def _ctx(request: Request) -> Context:
@@ -115,7 +120,8 @@ CLAIM_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/Claim"}}}}}
 
 
-@router.get("/health", summary="Service status, engine and rulebook version (no login)")
+@router.get("/health", summary="Service status, engine and rulebook version (no login)",
+            **_doc(Health, login=False))
 def health(request: Request) -> dict:
     ctx = _ctx(request)
     return {"status": "ok", "engine": {"version": ENGINE_VERSION},
@@ -125,9 +131,10 @@ def health(request: Request) -> dict:
 @router.post("/adjudicate", summary="Adjudicate a claim; optionally record it, or return a document",
              openapi_extra=CLAIM_BODY,
              responses={200: {"model": Decision, "description": "the decision (or the document asked for)",
-                              "content": {m: {} for m in MEDIA.values() if m != "application/json"}},
-                        400: {"model": ErrorBody}, 409: {"model": ErrorBody}, 413: {"model": ErrorBody},
-                        422: {"model": ErrorBody}, **ERRORS})
+                              "content": {m: {"schema": {"type": "string", "description": "the decision document"}}
+                                          for m in MEDIA.values() if m != "application/json"}},
+                        **{s: {"model": ErrorBody, "description": ERROR[s]}
+                           for s in (400, 401, 403, 409, 413, 422, 500)}})
 async def adjudicate(request: Request, record: bool = False, readjudicate: bool = False,
                      format: Literal["json", "html", "md", "text"] = "json", lang: Literal["ja", "en"] = "ja",
                      user: dict = Depends(require("adjudicate"))) -> Response:
@@ -185,12 +192,12 @@ def _find(ctx: Context, ident: str | None = None, seq: int | None = None) -> Any
         raise ApiError(404, "not_found", str(exc)) from None
 
 
-@router.get("/claims/{claim_id}", summary="The latest ledger record of a claim", responses=ERRORS)
+@router.get("/claims/{claim_id}", summary="The latest ledger record of a claim", **_doc(LedgerRecord, 404))
 def claim_record(claim_id: str, request: Request, user: dict = Depends(require("read_ledger"))) -> dict:
     return _record_view(_find(_ctx(request), claim_id))
 
 
-@router.get("/records/{seq}", summary="A ledger record by sequence number", responses=ERRORS)
+@router.get("/records/{seq}", summary="A ledger record by sequence number", **_doc(LedgerRecord, 404))
 def record_by_seq(seq: int, request: Request, user: dict = Depends(require("read_ledger"))) -> dict:
     return _record_view(_find(_ctx(request), seq=seq))
 
@@ -243,7 +250,7 @@ def _model(cls, data: Any):
 
 @router.post("/claims/{claim_id}/review", summary="Second review (二次査定) of a recorded refusal or cut: approve "
              "it (final) or return it to its handler with a note; not by the account that recorded it",
-             responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}, **ERRORS},
+             **_doc(ClaimHandling, 400, 404, 409, 413, description="the claim's handling after the step"),
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": ReviewRequest.model_json_schema()}}}})
 async def review_claim(claim_id: str, request: Request, user: dict = Depends(require("review"))) -> dict:
@@ -259,8 +266,7 @@ async def review_claim(claim_id: str, request: Request, user: dict = Depends(req
 
 @router.post("/claims/{claim_id}/clock", summary="The payment clock (000 §18): record the day the claim was "
              "completed, an agreed extension (one of the five reasons, new date), a pause the insured caused, "
-             "or the payment", responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody},
-                                          422: {"model": ErrorBody}, **ERRORS},
+             "or the payment", **_doc(ClaimHandling, 400, 404, 409, 413, description="the claim's handling after the step"),
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": ClockRequest.model_json_schema(by_alias=True)}}}})
 async def clock_claim(claim_id: str, request: Request, user: dict = Depends(require("record"))) -> dict:
@@ -279,7 +285,7 @@ async def clock_claim(claim_id: str, request: Request, user: dict = Depends(requ
 
 @router.post("/claims/{claim_id}/benefits", summary="Mark an unclaimed benefit (請求案内漏れ) of the recorded "
              "decision: told (案内済) or declined (請求しない), with the date; the work list stops flagging it",
-             responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}, **ERRORS},
+             **_doc(ClaimHandling, 400, 404, 409, 413, description="the claim's handling after the step"),
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": BenefitRequest.model_json_schema()}}}})
 async def mark_benefit(claim_id: str, request: Request, user: dict = Depends(require("record"))) -> dict:
@@ -295,7 +301,7 @@ async def mark_benefit(claim_id: str, request: Request, user: dict = Depends(req
 
 
 @router.get("/claims/{claim_id}/handling", summary="A claim's second review and payment clock as they stand",
-            responses={404: {"model": ErrorBody}, **ERRORS})
+            **_doc(ClaimHandling, 404))
 def claim_handling(claim_id: str, request: Request, user: dict = Depends(require("read_ledger"))) -> dict:
     try:
         return _ctx(request).ledger().state(claim_id)
@@ -304,7 +310,7 @@ def claim_handling(claim_id: str, request: Request, user: dict = Depends(require
 
 
 @router.get("/worklist", summary="Open claims by payment due date, overdue first; 未払 flags a payable amount "
-            "unpaid past its due date", responses=ERRORS)
+            "unpaid past its due date", **_doc(Worklist))
 def worklist(request: Request, scope: Literal["mine", "all"] = "mine", limit: int = Query(50, ge=1, le=500),
              offset: int = Query(0, ge=0, le=10_000_000), today: Optional[dt.date] = None,
              user: dict = Depends(require("work_list"))) -> dict:
@@ -320,7 +326,7 @@ def _status(total_payable: int, decision_needs: bool) -> str:
 
 
 @router.get("/claims", summary="Search the ledger: by policy, recording date and status; paged by cursor",
-            responses=ERRORS)
+            **_doc(ClaimsPage))
 def search_claims(request: Request, policy: Optional[str] = Query(None, max_length=64),
                   since: Optional[dt.date] = None, until: Optional[dt.date] = None,
                   status: Optional[Literal["paid", "not_paid", "needs_information"]] = None,
@@ -347,7 +353,7 @@ def search_claims(request: Request, policy: Optional[str] = Query(None, max_leng
 
 
 @router.get("/policies/{policy_number}", summary="A policy's claims per programme and period, and each "
-            "aggregate pool's limit, used and left", responses=ERRORS)
+            "aggregate pool's limit, used and left", **_doc(PolicySummary, 404))
 def policy(policy_number: str, request: Request, user: dict = Depends(require("read_ledger"))) -> dict:
     ctx = _ctx(request)
     try:
@@ -356,14 +362,14 @@ def policy(policy_number: str, request: Request, user: dict = Depends(require("r
         raise ApiError(404, "not_found", str(exc)) from None
 
 
-@router.get("/audit/verify", summary="Walk the hash chain of the ledger", responses=ERRORS)
+@router.get("/audit/verify", summary="Walk the hash chain of the ledger", **_doc(Verified))
 def audit_verify(request: Request, user: dict = Depends(require("verify"))) -> dict:
     ok, message = _ctx(request).ledger().verify()
     return {"ok": ok, "message": message}
 
 
 @router.post("/replay/{claim_id}", summary="Re-adjudicate a recorded claim under the current rulebook",
-             responses=ERRORS)
+             **_doc(Replay, 404))
 def replay_claim(claim_id: str, request: Request, user: dict = Depends(require("replay"))) -> dict:
     ctx = _ctx(request)
     rec = _find(ctx, claim_id)
@@ -378,7 +384,7 @@ class DiffRequest(BaseModel):
 
 
 @router.post("/diff", summary="Adjudicate claims under two rulebooks known to the server; what changed",
-             responses={413: {"model": ErrorBody}, 422: {"model": ErrorBody}, **ERRORS},
+             **_doc(DiffResult, 400, 413),
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": DiffRequest.model_json_schema()}}}})
 async def diff(request: Request, user: dict = Depends(require("diff"))) -> dict:
@@ -422,7 +428,7 @@ async def diff(request: Request, user: dict = Depends(require("diff"))) -> dict:
     return await run_in_threadpool(work)
 
 
-@router.get("/rules", summary="The rules with their clauses and texts", responses=ERRORS)
+@router.get("/rules", summary="The rules with their clauses and texts", **_doc(Rules))
 def rules(request: Request, programme: Optional[str] = None, user: dict = Depends(require("reference"))) -> dict:
     book = _ctx(request).book
     chosen = book.for_programme(programme) if programme else book.rules
@@ -440,7 +446,7 @@ def _limits(node: Any) -> Any:
     return value(node)
 
 
-@router.get("/plans", summary="Programmes, their periods and plans with limits", responses=ERRORS)
+@router.get("/plans", summary="Programmes, their periods and plans with limits", **_doc(Plans, 404))
 def plans(request: Request, programme: Optional[str] = None, user: dict = Depends(require("reference"))) -> dict:
     cat = _ctx(request).catalogue
     if programme is not None and programme not in cat.programmes:
@@ -457,7 +463,7 @@ def plans(request: Request, programme: Optional[str] = None, user: dict = Depend
     return {"programmes": out}
 
 
-@router.get("/quote", summary="The premium of a tabulated point, else: ask the agent", responses=ERRORS)
+@router.get("/quote", summary="The premium of a tabulated point, else: ask the agent", **_doc(QuoteOut))
 def quote(request: Request, programme: str, plan: str,
           facility: Literal["clinic", "dental_clinic", "hospital", "care_facility"],
           general_beds: Optional[int] = Query(None, ge=0, lt=100_000),
@@ -476,7 +482,7 @@ def quote(request: Request, programme: str, plan: str,
     return out
 
 
-@router.get("/schema/claim", summary="The claim file's JSON Schema")
+@router.get("/schema/claim", summary="The claim file's JSON Schema", **_doc(JsonSchema))
 def claim_schema(user: dict = Depends(require("reference"))) -> dict:
     return Claim.model_json_schema()
 

@@ -21,10 +21,29 @@ from .desk import routes as desk
 from .settings import Settings
 
 log = logging.getLogger("adjudicator.service")
+LOG_FORMAT = "%(asctime)s %(message)s"
+
+
+def configure_request_log() -> None:
+    """One line a request, in every worker process. `serve --workers N` starts each worker as a fresh
+    (spawned) process: uvicorn configures only its own loggers there, so the root logger that
+    `serve` set up in the parent has no handler and stands at WARNING, and the INFO request lines
+    were dropped. A process whose root logger has no handler (a worker) gets a stderr handler on
+    the service logger itself; where logging is already set up (`serve --workers 1`, tests) the lines
+    propagate to it as before, never twice."""
+    log.setLevel(logging.INFO)
+    if logging.getLogger().handlers or any(getattr(h, "_request_log", False) for h in log.handlers):
+        return
+    handler = logging.StreamHandler()  # stderr, beside uvicorn's own lines
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler._request_log = True
+    log.addHandler(handler)
+    log.propagate = False
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    configure_request_log()
     app = FastAPI(title="adjudicator", version=ENGINE_VERSION, openapi_url="/openapi.json",
                   docs_url=None, redoc_url=None,  # their pages load scripts from a CDN: nothing from the network
                   description="Coverage adjudication for Japanese cyber and personal-information-leak insurance "
