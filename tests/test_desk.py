@@ -3,6 +3,7 @@ the contract, through FastAPI's TestClient on a real SQLite ledger. The browser 
 test_desk_browser.py."""
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -471,3 +472,23 @@ def test_a_problem_of_a_list_member_is_shown_beside_the_list(desk):
     assert routes._placed("incident.reports[3]") == "incident.reports"
     assert routes._placed("losses[2].amount") == "losses[2].amount"
     assert routes._placed("nowhere[1]") == "nowhere[1]"
+
+
+def test_a_refusal_reads_nothing_payable_never_unpaid_on_the_work_list_ledger_and_record(desk):
+    csrf = login(desk, "handler", "ja")
+    refused = copy.deepcopy(NAGANO)
+    refused.update(claim_id="NG-DESK-REFUSED")
+    refused["incident"]["acts"]["intentional"] = "named_insured"  # 004 §7: the named insured's intent
+    r = desk.post("/desk/ja/claims/record", data={"csrf": csrf, "claim": json.dumps(refused)})
+    assert r.status_code in (200, 303), r.text
+    row = re.search(r'<tr[^>]*data-claim="NG-DESK-REFUSED">.*?</tr>', desk.get("/desk/ja/work?scope=all").text,
+                    flags=re.S)
+    assert row, "a refusal waits for its second review on the work list"
+    assert "支払額なし" in row.group(0) and "未払" not in row.group(0)
+    ledger = desk.get("/desk/en/ledger?claim_id=NG-DESK-REFUSED").text
+    cells = re.search(r'<table id="records">.*?</table>', ledger, flags=re.S).group(0)
+    assert "nothing payable" in cells and "unpaid" not in cells
+    with Ledger(str(desk.path)) as led:
+        seq = led.state("NG-DESK-REFUSED")["seq"]
+    record = desk.get(f"/desk/ja/ledger/records/{seq}").text
+    assert "支払額なし" in record

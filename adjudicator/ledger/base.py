@@ -920,7 +920,7 @@ class LedgerCore:
                 "extended_to": ext.get("to"), "paused_days": clock.get("paused_days") or 0,
                 "due_on": clock.get("due_on"), "paid_on": clock.get("paid_on"),
                 "review": (state.get("review") or {}).get("state", "none"), "handler": state.get("handler"),
-                "status": _status(len(decision.get("needs_information") or []), clock.get("paid_on"),
+                "status": payment_status(len(decision.get("needs_information") or []), clock.get("paid_on"),
                                   decision["total_payable"])}
 
     def search(self, policy_number: str | None = None, claim_id: str | None = None, date_from: str | None = None,
@@ -1031,7 +1031,7 @@ class LedgerCore:
                         "recorded_at": r["recorded_at"], "total_payable": payable,
                         "needs": needs, "review": r["review"], "handler": r["handler"],
                         "completed_on": r["completed_on"], "due_on": due, "paid_on": r["paid_on"],
-                        "status": _status(needs, r["paid_on"], payable),
+                        "status": payment_status(needs, r["paid_on"], payable),
                         "payment_due": payment_due, "overdue": overdue, "unpaid": overdue and payable > 0,
                         "days_overdue": (today - dt.date.fromisoformat(due)).days if overdue else 0,
                         "to_do": _to_do(r, payment_due),
@@ -1164,7 +1164,7 @@ def _state_values(row: dict, state: dict, state_json: str | None = None) -> list
 _PAYMENT_DUE = "(total_payable > 0 OR needs > 0)"
 
 
-def _status(needs: int, paid_on: str | None, total_payable: int) -> str:
+def payment_status(needs: int, paid_on: str | None, total_payable: int) -> str:
     """A claim's payment status: needs_information | paid | unpaid (a payable amount not paid) |
     nothing_payable (the decision pays nothing and asks for nothing: not 未払)."""
     if needs:

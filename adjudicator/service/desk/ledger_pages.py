@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from ...contract.load import ClaimError
+from ...ledger.base import payment_status
 from ...documents.render import render
 from ...ledger import LedgerError, LedgerForbidden
 from ...ledger.handling import EXTENSION_REASONS, is_draft
@@ -64,12 +65,9 @@ def ledger_search(request: Request, lang: str, page: int = 1):
 
 
 def _row(x: dict) -> dict:
-    if x["needs"]:
-        status = "needs_information"
-    elif x.get("paid_on"):
-        status = "paid"
-    else:
-        status = "unpaid"
+    """A ledger row with its payment status: a refusal (pays nothing, asks for nothing) is
+    nothing_payable, never 未払."""
+    status = x.get("status") or payment_status(int(x["needs"]), x.get("paid_on"), int(x.get("total_payable") or 0))
     return dict(x, status=status, recorded_on=x["recorded_at"][:10])
 
 
@@ -203,6 +201,7 @@ async def _record_view(request: Request, lang: str, seq: int, replayed: dict | N
                   rec_status=_row({"needs": len(rec.decision["needs_information"]),
                                    "paid_on": ((own_state or {}).get("clock") or {}).get("paid_on")
                                    or (rec.input.get("payment") or {}).get("paid_on"),
+                                   "total_payable": rec.decision["total_payable"],
                                    "recorded_at": row["recorded_at"]})["status"],
                   state=current, own_state=own_state, draft=is_draft(own_state), me=sess.get("user"),
                   event=json.loads(row["event_json"])["event"] if row.get("event_json") else None,
@@ -331,7 +330,6 @@ def work_list(request: Request, lang: str, page: int = 1, scope: str = "mine"):
                                                    limit=PAGE, offset=(page - 1) * PAGE)
     pages = max(1, -(-total // PAGE))
     for i in items:
-        i["status"] = "needs_information" if i["needs"] else "paid" if i["paid_on"] else "unpaid"
         ext = i["clock"].get("extension") or {}
         i["extension"] = ext if ext.get("to") else None
     return r.page(request, "work.html", lang, items=items, total=total, page=page, pages=pages, today=today,
