@@ -359,3 +359,52 @@ def test_readjudicate_alone_records_again_in_the_default_ledger(tmp_path, capsys
     from adjudicator.ledger import Ledger
     with Ledger(str(ledger)) as led:
         assert [r["claim_id"] for r in led.list_records()] == ["R1", "R1"]
+
+
+# --- wording fixes: one register, the JMA scheme's own words, English brackets, why-not for the auditor ---
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_the_insurer_speaks_in_one_register(fmt):
+    text = doc("fukuoka_needs", fmt)
+    assert "保険金は請求手続完了日から原則30日以内にお支払いします。" in text
+    assert "支払われます" not in text and "支払われません" not in text and "支払われない理由" not in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_jma_support_speaks_of_support_paid_not_insurance(fmt):
+    text = doc("jma_closure", fmt)
+    assert "10万円と休業日数に応じた額を支給します。" in text
+    assert "既に支給した一時支援金はありません（請求ファイル・台帳とも記録なし）" in text
+    assert "既払保険金" not in text and "支払います" not in text
+    refused = doc("jma_refused", fmt)
+    assert "厚生労働省または日本医師会への届出がないため、サイバー攻撃一時支援金は支給できません。" in refused
+    assert "支払われません" not in refused
+
+
+def test_unclaimed_jma_support_asks_to_confirm_membership_and_is_a_fixed_amount():
+    text = doc("fukuoka_war", "md")
+    assert "日本医師会A①会員であるかの確認が必要です。" in text
+    assert "policy.jma_member）がありません" not in text
+    assert "見込額: 定額（要件の確認後に支給額が決まります）" in text
+    assert "サイバー攻撃一時支援金は支払われません" not in text and "一時支援金の支給には" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_english_running_totals_use_ascii_brackets(fmt):
+    en = doc("jma_closure", fmt, "en")
+    assert "¥200,000 (Total ¥300,000)" in en and "（Total" not in en
+    assert "200,000円（計 300,000円）" in doc("jma_closure", fmt)
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_what_the_facts_would_have_to_be_is_for_the_audit_view_only(fmt, lang):
+    words = load_rulebook().ui["why_not"]["facts"][lang]
+    assert words not in doc("fukuoka_war", fmt, lang)
+    assert words in doc("fukuoka_war", fmt, lang, audit=True)
+    assert ("「戦争・内乱」を除く" if lang == "ja" else "without") in doc("fukuoka_war", fmt, lang, audit=True)
+
+
+def test_a_bool_field_accepts_true_or_false():
+    from adjudicator.documents.render import _accepted
+    assert _accepted("policy.jma_member") == ("bool", [])
+    assert _accepted("incident.leak.corporate_info") == ("bool", [])

@@ -291,7 +291,7 @@ def _kind_of(ann: Any) -> tuple[str, list[str]]:
             return "date", []
         if base is str or typing.get_origin(base) is typing.Annotated:  # Identifier, Text: bounded strings
             return "text", []
-        return ("bool", []) if "Bool" in getattr(base, "__name__", "") else ("int", [])
+        return ("bool", []) if base is bool or "Bool" in getattr(base, "__name__", "") else ("int", [])
     if a is dt.date:
         return "date", []
     return "text", []
@@ -464,10 +464,17 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
     why_words = _localised(ui["why_not"], lang)
     for c in coverages:
         c["why_not"] = _why_not_view(decision["coverages"][c["id"]].get("why_not"), cx, why_words)
+        if c["why_not"] and not audit and not (c["why_not"]["supply"] or c["why_not"]["limits"]):
+            c["why_not"] = None  # only what the facts would have to be: for the auditor (issue 20 item 2)
     for ln in lines:
         src = decision["lines"][ln["index"]]
         ln["why_not"] = _why_not_view(src.get("why_not"), cx, why_words) if src["coverage"] is None else None
+        if ln["why_not"] and not audit and not ln["why_not"]["supply"]:
+            ln["why_not"] = None
     unclaimed = _unclaimed_view(decision.get("unclaimed_benefits", []), cx, catalogue)
+    for u in unclaimed:  # a fixed-benefit programme's amount is set by its own terms, not by losses claimed
+        u["amount_unknown"] = cx.t("unclaimed_benefits", "amount_fixed") if u.pop("fixed") else \
+            cx.t("unclaimed_benefits", "amount_unknown")
 
     doc = "support" if support else "insurance"
     view: dict[str, Any] = {
@@ -488,7 +495,12 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
         "coverages": coverages, "lines": lines, "cuts": cuts, "needs": needs, "duties": duties, "notes": notes,
         "refusals": unique_refusals if (decision["total_payable"] == 0 or any(c["status"] in ("not_covered", "excluded") and c["considered"] for c in coverages) or any(l["refused"] for l in lines)) else [],
         "held_total": held_total,
-        "prior_rows": prior_rows, "prior_source": cx.t("prior_sources", source),
+        "prior_rows": prior_rows,
+        # the JMA scheme pays support, not insurance: 既に支給した一時支援金
+        "prior_source": cx.t("prior_sources_support" if support else "prior_sources", source),
+        "prior_source_label": cx.t(None, "prior_source_support" if support else "prior_source"),
+        # brackets around a running total: full-width in Japanese, ASCII in English
+        "lp": "（" if lang == "ja" else " (", "rp": "）" if lang == "ja" else ")",
         "prior_records": (ledger or {}).get("prior_records", []),
         "contacts": contacts, "recourse": recourse,
         "audit": audit,
@@ -582,6 +594,7 @@ def _unclaimed_view(entries: list[dict], cx: "DocumentContext", catalogue: Catal
             needs.append({"kind": kind, "text": text,
                           "head": f"{head}（{kind}）" if cx.lang == "ja" else f"{head} ({kind})"})
         out.append({"programme": catalogue[e["programme"]].label[cx.lang], "label": e["label"][cx.lang],
+                    "fixed": not catalogue[e["programme"]].plans,
                     "status": words["status"][e["status"]][cx.lang], "clause": cx.clause_heading(e["clause"]),
                     "amount": e["amount"], "needs": needs})
     return out
