@@ -130,7 +130,10 @@ def test_unclaimed_coverages_are_not_decisions():
 @pytest.mark.parametrize("fmt", ["text", "md", "html"])
 def test_missing_facts_name_accepted_values_and_amount_on_hold(fmt):
     text = doc("fukuoka_needs", fmt)
-    assert "insurer_notified, public_announcement, apology_letters, authority_report" in text
+    # the field and its values by their Japanese labels, each with the claim file's code (issue 15)
+    assert "客観的明白性の措置（" in text and "を判断するには「客観的明白性の措置」が必要ですが、請求ファイルにありません。" in text
+    assert "保険会社への書面通知（insurer_notified）、公表（public_announcement）" in text
+    assert "を判断するには incident.evidence が必要" not in text
     # on the leak-only plan only the leak-response costs wait for the 注1 evidence (issue 10 item 3)
     assert "保留中の請求額: 700,000円" in text
     assert "お支払額合計（暫定" in text
@@ -301,7 +304,7 @@ def test_a_nagano_clinic_claim_asks_to_confirm_the_certificate():
     assert [n["field"] for n in decision["needs_information"]] == ["policy.facility"]
     text = doc("nagano_clinic")
     assert "要確認" in text and "補償対象外" not in text and "お支払額合計（暫定" in text
-    assert "clinic, dental_clinic, hospital, care_facility" in text
+    assert "一般医院・診療所（clinic）、歯科医院・診療所（dental_clinic）、病院（hospital）、介護老人保健施設（care_facility）" in text
 
 
 def _cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -408,3 +411,13 @@ def test_a_bool_field_accepts_true_or_false():
     from adjudicator.documents.render import _accepted
     assert _accepted("policy.jma_member") == ("bool", [])
     assert _accepted("incident.leak.corporate_info") == ("bool", [])
+
+
+def test_a_missing_bool_or_line_field_is_named_by_its_label():
+    CASES["jma_member_unknown"] = merge(JMA, {"policy": {"jma_member": None}})
+    text = doc("jma_member_unknown")
+    assert "日本医師会A①会員であるかの確認が必要です。" in text and "受け付ける値: true または false" in text
+    CASES["ng_persons"] = merge(NG, {"losses": [{"category": "mental_distress", "amount": 1_000_000}]})
+    text = doc("ng_persons")
+    if "losses[0].persons" in text:
+        assert "項目 #1（" in text and "の人数" in text

@@ -12,9 +12,9 @@ records used).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
+import re
 import string
 import typing
 from pathlib import Path
@@ -23,9 +23,8 @@ from typing import Any
 import jinja2
 import yaml
 
-from ..contract import yamlsafe
 from ..contract.claim import Claim
-from ..engine.rulebook import Rulebook
+from ..engine.rulebook import Rulebook, field_label
 from ..policy.catalogue import Catalogue
 
 DEFAULT_REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
@@ -409,14 +408,26 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
 
     cuts = [dict(cx.step_view(c, None), cap=c.get("cap")) for c in decision["limits_applied"]]
     needs = []
+    fields = book.labels.get("fields", {})
     for n in decision["needs_information"]:
         kind, values = _accepted(n["field"])
         on_hold = sum(ln["claimed"] for c in n["coverages"] for ln in lines_by_cov.get(c, []))
-        flabel = _pick(ui, "fields", n["field"], lang) or ""
-        needs.append({"field": n["field"], "field_label": (f"（{flabel}）" if lang == "ja" else f" ({flabel})") if flabel else "",
+        # the field and its values by the labels the desk uses (rules/desk.yaml), with the claim file's codes
+        path = re.sub(r"\[\d*\]", "", n["field"])
+        flabel = field_label(fields, path, lang)
+        at = re.match(r"losses\[(\d+)\]", n["field"])
+        if at and int(at.group(1)) < len(decision["lines"]):
+            i = int(at.group(1))
+            cat = cx.t("categories", decision["lines"][i]["category"])
+            flabel = f"{cx.t('values', 'line')} #{i + 1}（{cat}）の{flabel}" if lang == "ja" else \
+                f"{cx.t('values', 'line')} #{i + 1} ({cat}): {flabel}"
+        sep = "、" if lang == "ja" else ", "
+        shown = sep.join((f"{_choice_label(cx, path, v)}（{v}）" if lang == "ja" else f"{_choice_label(cx, path, v)} ({v})")
+                         for v in values)
+        accepts = (f"{cx.t('accepts', 'list')}: {shown}" if kind == "list" else shown) if values else cx.t("accepts", kind)
+        needs.append({"field": n["field"], "field_label": flabel,
                       "why": n["why"] if lang == "ja" else n["why_en"], "rules": n["rules"],
-                      "accepts": ", ".join(values) if values else cx.t("accepts", kind),
-                      "on_hold": on_hold,
+                      "accepts": accepts, "on_hold": on_hold,
                       "coverages": [prog.coverages[c]["label"][lang] for c in n["coverages"]]})
     refusal_only = decision["total_payable"] == 0 and not needs_any
     duties = [{"id": d["id"], "clause": d["clause"], "text": book.duties[d["id"]][lang]} for d in decision["duties"]
@@ -526,26 +537,23 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
     return view
 
 
-@functools.lru_cache(maxsize=4)
-def _field_words(root: str) -> dict:
-    """The claim-file contract's field and value labels (rules/desk.yaml, shared with the desk)."""
-    path = Path(root) / "desk.yaml"
-    return yamlsafe.load(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
 def _field_label(cx: "DocumentContext", path: str) -> str:
-    entry = _field_words(cx.book.root).get("fields", {}).get(path)
-    return entry[cx.lang] if entry else path
+    """The claim-file contract's field label (rules/desk.yaml, the desk's own, read with the rulebook)."""
+    return field_label(cx.book.labels.get("fields", {}), path, cx.lang)
 
 
 def _choice_label(cx: "DocumentContext", path: str, value: Any) -> str:
     if not isinstance(value, str) or path.startswith("incident.evidence_dates") or path.endswith("_on"):
         return _value_text(value, cx.ui, cx.lang)
-    choices = _field_words(cx.book.root).get("choices", {})
+    if path == "policy.facility":  # the programme's own name for it (Nagano 2016 knows no 介護医療院)
+        named = _pick(cx.ui, "facilities_by_programme", cx.pid, value, cx.lang)
+        if named:
+            return named
+    choices = cx.book.labels.get("choices", {})
     group = choices.get(path) or choices.get(path.rsplit(".", 1)[0]) or {}
     if value in group:
         return group[value][cx.lang]
-    return _pick(cx.ui, "categories", value, cx.lang) or value
+    return _pick(cx.ui, "categories", value, cx.lang) or _pick(cx.ui, "facilities", value, cx.lang) or value
 
 
 def change_text(cx: "DocumentContext", change: dict) -> str:
