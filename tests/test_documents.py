@@ -421,3 +421,11 @@ def test_a_missing_bool_or_line_field_is_named_by_its_label():
     text = doc("ng_persons")
     if "losses[0].persons" in text:
         assert "項目 #1（" in text and "の人数" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_the_leak_only_plan_scope_is_in_the_policyholder_document(fmt):
+    text = doc("fukuoka_needs", fmt)
+    assert text.count("その保険金額は②事故対応特別費用の欄の金額です（000 §10）") == 1
+    assert "このプランの補償にはありません（注記参照）" in text
+    assert "その保険金額は②事故対応特別費用の欄の金額です" not in doc("fukuoka_seed", fmt)  # all-risk plans: no note

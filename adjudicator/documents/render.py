@@ -433,6 +433,12 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
     duties = [{"id": d["id"], "clause": d["clause"], "text": book.duties[d["id"]][lang]} for d in decision["duties"]
               if not (refusal_only and d["id"].endswith("_documents_payment"))]
     notes = [cx.reason_view(n) for n in decision["notes"]]
+    # what the plan covers (e.g. the leak-only plan, 000 §9/§10) explains its unclaimed rows: a note of the
+    # policyholder's document too, stated once
+    for entry in decision["coverages"].values():
+        for r in entry["reasons"]:
+            if r.get("rule") in ui.get("plan_scope_rules", []) and not any(n["rule"] == r["rule"] for n in notes):
+                notes.append(cx.reason_view(r))
 
     prior = decision["prior_payments"]
     source = prior.get("source", "none")
