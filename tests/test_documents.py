@@ -429,3 +429,12 @@ def test_the_leak_only_plan_scope_is_in_the_policyholder_document(fmt):
     assert text.count("その保険金額は②事故対応特別費用の欄の金額です（000 §10）") == 1
     assert "このプランの補償にはありません（注記参照）" in text
     assert "その保険金額は②事故対応特別費用の欄の金額です" not in doc("fukuoka_seed", fmt)  # all-risk plans: no note
+
+
+def test_needs_texts_name_no_field_paths_in_japanese():
+    book = load_rulebook()
+    for r in book.rules:
+        if r.effect.kind == "need":
+            assert not re.search(r"\b(incident|policy|losses)(\[\])?\.[a-z_]", r.text.ja), (r.id, r.text.ja)
+    assert book.rules_by_id["FK-CAR-ATTACK-STATUS-NEEDED"].text.ja == \
+        "原因がサイバー攻撃とされていますが、攻撃が確認済みか・おそれにとどまるかの記載がありません。"
