@@ -130,7 +130,10 @@ def test_unclaimed_coverages_are_not_decisions():
 @pytest.mark.parametrize("fmt", ["text", "md", "html"])
 def test_missing_facts_name_accepted_values_and_amount_on_hold(fmt):
     text = doc("fukuoka_needs", fmt)
-    assert "insurer_notified, public_announcement, apology_letters, authority_report" in text
+    # the field and its values by their Japanese labels, each with the claim file's code (issue 15)
+    assert "客観的明白性の措置（" in text and "を判断するには「客観的明白性の措置」が必要ですが、請求ファイルにありません。" in text
+    assert "保険会社への書面通知（insurer_notified）、公表（public_announcement）" in text
+    assert "を判断するには incident.evidence が必要" not in text
     # on the leak-only plan only the leak-response costs wait for the 注1 evidence (issue 10 item 3)
     assert "保留中の請求額: 700,000円" in text
     assert "お支払額合計（暫定" in text
@@ -301,7 +304,7 @@ def test_a_nagano_clinic_claim_asks_to_confirm_the_certificate():
     assert [n["field"] for n in decision["needs_information"]] == ["policy.facility"]
     text = doc("nagano_clinic")
     assert "要確認" in text and "補償対象外" not in text and "お支払額合計（暫定" in text
-    assert "clinic, dental_clinic, hospital, care_facility" in text
+    assert "一般医院・診療所（clinic）、歯科医院・診療所（dental_clinic）、病院（hospital）、介護老人保健施設（care_facility）" in text
 
 
 def _cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -359,3 +362,79 @@ def test_readjudicate_alone_records_again_in_the_default_ledger(tmp_path, capsys
     from adjudicator.ledger import Ledger
     with Ledger(str(ledger)) as led:
         assert [r["claim_id"] for r in led.list_records()] == ["R1", "R1"]
+
+
+# --- wording fixes: one register, the JMA scheme's own words, English brackets, why-not for the auditor ---
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_the_insurer_speaks_in_one_register(fmt):
+    text = doc("fukuoka_needs", fmt)
+    assert "保険金は請求手続完了日から原則30日以内にお支払いします。" in text
+    assert "支払われます" not in text and "支払われません" not in text and "支払われない理由" not in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_jma_support_speaks_of_support_paid_not_insurance(fmt):
+    text = doc("jma_closure", fmt)
+    assert "10万円と休業日数に応じた額を支給します。" in text
+    assert "既に支給した一時支援金はありません（請求ファイル・台帳とも記録なし）" in text
+    assert "既払保険金" not in text and "支払います" not in text
+    refused = doc("jma_refused", fmt)
+    assert "厚生労働省または日本医師会への届出がないため、サイバー攻撃一時支援金は支給できません。" in refused
+    assert "支払われません" not in refused
+
+
+def test_unclaimed_jma_support_asks_to_confirm_membership_and_is_a_fixed_amount():
+    text = doc("fukuoka_war", "md")
+    assert "日本医師会A①会員であるかの確認が必要です。" in text
+    assert "policy.jma_member）がありません" not in text
+    assert "見込額: 定額（要件の確認後に支給額が決まります）" in text
+    assert "サイバー攻撃一時支援金は支払われません" not in text and "一時支援金の支給には" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_english_running_totals_use_ascii_brackets(fmt):
+    en = doc("jma_closure", fmt, "en")
+    assert "¥200,000 (Total ¥300,000)" in en and "（Total" not in en
+    assert "200,000円（計 300,000円）" in doc("jma_closure", fmt)
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_what_the_facts_would_have_to_be_is_for_the_audit_view_only(fmt, lang):
+    words = load_rulebook().ui["why_not"]["facts"][lang]
+    assert words not in doc("fukuoka_war", fmt, lang)
+    assert words in doc("fukuoka_war", fmt, lang, audit=True)
+    assert ("「戦争・内乱」を除く" if lang == "ja" else "without") in doc("fukuoka_war", fmt, lang, audit=True)
+
+
+def test_a_bool_field_accepts_true_or_false():
+    from adjudicator.documents.render import _accepted
+    assert _accepted("policy.jma_member") == ("bool", [])
+    assert _accepted("incident.leak.corporate_info") == ("bool", [])
+
+
+def test_a_missing_bool_or_line_field_is_named_by_its_label():
+    CASES["jma_member_unknown"] = merge(JMA, {"policy": {"jma_member": None}})
+    text = doc("jma_member_unknown")
+    assert "日本医師会A①会員であるかの確認が必要です。" in text and "受け付ける値: true または false" in text
+    CASES["ng_persons"] = merge(NG, {"losses": [{"category": "mental_distress", "amount": 1_000_000}]})
+    text = doc("ng_persons")
+    if "losses[0].persons" in text:
+        assert "項目 #1（" in text and "の人数" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_the_leak_only_plan_scope_is_in_the_policyholder_document(fmt):
+    text = doc("fukuoka_needs", fmt)
+    assert text.count("その保険金額は②事故対応特別費用の欄の金額です（000 §10）") == 1
+    assert "このプランの補償にはありません（注記参照）" in text
+    assert "その保険金額は②事故対応特別費用の欄の金額です" not in doc("fukuoka_seed", fmt)  # all-risk plans: no note
+
+
+def test_needs_texts_name_no_field_paths_in_japanese():
+    book = load_rulebook()
+    for r in book.rules:
+        if r.effect.kind == "need":
+            assert not re.search(r"\b(incident|policy|losses)(\[\])?\.[a-z_]", r.text.ja), (r.id, r.text.ja)
+    assert book.rules_by_id["FK-CAR-ATTACK-STATUS-NEEDED"].text.ja == \
+        "原因がサイバー攻撃とされていますが、攻撃が確認済みか・おそれにとどまるかの記載がありません。"

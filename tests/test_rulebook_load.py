@@ -87,14 +87,16 @@ def test_requires_gives_each_fact_a_needs_information_companion(rules_copy):
     assert claim_c.line == [{"fact": "line.category", "is": "damages"}]
     assert line_c.when == [{"fact": "incident.cause", "is": "cyber_attack"}]
     assert line_c.line == [{"fact": "line.category", "is": "damages"}, {"fact": "line.persons", "present": False}]
-    for comp, path in ((claim_c, "incident.attack.kind"), (line_c, "line.persons")):
+    for comp, path, ja, en in ((claim_c, "incident.attack.kind", "攻撃の種類", "Kind of attack"),
+                               (line_c, "line.persons", "人数", "Persons")):
         assert comp.generated_from == "ZZ-PROBE"
         assert (comp.effect.kind, comp.effect.target, comp.effect.coverages) == ("need", path, ["costs"])
         assert comp.wording == "試験の文言"
         assert (comp.clause, comp.title, comp.on, comp.plans, comp.programmes, comp.source_file) == \
             (main.clause, main.title, "line", ["all_risk"], ["fukuoka-cyber-2025"], "rulebook/fukuoka/99_probe.yaml")
-        assert comp.text.ja == f"「試験規則」（000 §8 ア）を判断するには {path} が必要ですが、請求ファイルにありません。"
-        assert comp.text.en == f"{path} is needed to decide \u201cProbe rule\u201d (000 §8 ア) and the claim file lacks it."
+        # the field by its label (rules/desk.yaml), not its path (issue 15)
+        assert comp.text.ja == f"「試験規則」（000 §8 ア）を判断するには「{ja}」が必要ですが、請求ファイルにありません。"
+        assert comp.text.en == f"\u201c{en}\u201d is needed to decide \u201cProbe rule\u201d (000 §8 ア) and the claim file lacks it."
         assert comp.tests == {}
 
 

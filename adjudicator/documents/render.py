@@ -12,9 +12,9 @@ records used).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
+import re
 import string
 import typing
 from pathlib import Path
@@ -23,9 +23,8 @@ from typing import Any
 import jinja2
 import yaml
 
-from ..contract import yamlsafe
 from ..contract.claim import Claim
-from ..engine.rulebook import Rulebook
+from ..engine.rulebook import Rulebook, field_label
 from ..policy.catalogue import Catalogue
 
 DEFAULT_REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
@@ -291,7 +290,7 @@ def _kind_of(ann: Any) -> tuple[str, list[str]]:
             return "date", []
         if base is str or typing.get_origin(base) is typing.Annotated:  # Identifier, Text: bounded strings
             return "text", []
-        return ("bool", []) if "Bool" in getattr(base, "__name__", "") else ("int", [])
+        return ("bool", []) if base is bool or "Bool" in getattr(base, "__name__", "") else ("int", [])
     if a is dt.date:
         return "date", []
     return "text", []
@@ -409,19 +408,37 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
 
     cuts = [dict(cx.step_view(c, None), cap=c.get("cap")) for c in decision["limits_applied"]]
     needs = []
+    fields = book.labels.get("fields", {})
     for n in decision["needs_information"]:
         kind, values = _accepted(n["field"])
         on_hold = sum(ln["claimed"] for c in n["coverages"] for ln in lines_by_cov.get(c, []))
-        flabel = _pick(ui, "fields", n["field"], lang) or ""
-        needs.append({"field": n["field"], "field_label": (f"（{flabel}）" if lang == "ja" else f" ({flabel})") if flabel else "",
+        # the field and its values by the labels the desk uses (rules/desk.yaml), with the claim file's codes
+        path = re.sub(r"\[\d*\]", "", n["field"])
+        flabel = field_label(fields, path, lang)
+        at = re.match(r"losses\[(\d+)\]", n["field"])
+        if at and int(at.group(1)) < len(decision["lines"]):
+            i = int(at.group(1))
+            cat = cx.t("categories", decision["lines"][i]["category"])
+            flabel = f"{cx.t('values', 'line')} #{i + 1}（{cat}）の{flabel}" if lang == "ja" else \
+                f"{cx.t('values', 'line')} #{i + 1} ({cat}): {flabel}"
+        sep = "、" if lang == "ja" else ", "
+        shown = sep.join((f"{_choice_label(cx, path, v)}（{v}）" if lang == "ja" else f"{_choice_label(cx, path, v)} ({v})")
+                         for v in values)
+        accepts = (f"{cx.t('accepts', 'list')}: {shown}" if kind == "list" else shown) if values else cx.t("accepts", kind)
+        needs.append({"field": n["field"], "field_label": flabel,
                       "why": n["why"] if lang == "ja" else n["why_en"], "rules": n["rules"],
-                      "accepts": ", ".join(values) if values else cx.t("accepts", kind),
-                      "on_hold": on_hold,
+                      "accepts": accepts, "on_hold": on_hold,
                       "coverages": [prog.coverages[c]["label"][lang] for c in n["coverages"]]})
     refusal_only = decision["total_payable"] == 0 and not needs_any
     duties = [{"id": d["id"], "clause": d["clause"], "text": book.duties[d["id"]][lang]} for d in decision["duties"]
               if not (refusal_only and d["id"].endswith("_documents_payment"))]
     notes = [cx.reason_view(n) for n in decision["notes"]]
+    # what the plan covers (e.g. the leak-only plan, 000 §9/§10) explains its unclaimed rows: a note of the
+    # policyholder's document too, stated once
+    for entry in decision["coverages"].values():
+        for r in entry["reasons"]:
+            if r.get("rule") in ui.get("plan_scope_rules", []) and not any(n["rule"] == r["rule"] for n in notes):
+                notes.append(cx.reason_view(r))
 
     prior = decision["prior_payments"]
     source = prior.get("source", "none")
@@ -464,10 +481,17 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
     why_words = _localised(ui["why_not"], lang)
     for c in coverages:
         c["why_not"] = _why_not_view(decision["coverages"][c["id"]].get("why_not"), cx, why_words)
+        if c["why_not"] and not audit and not (c["why_not"]["supply"] or c["why_not"]["limits"]):
+            c["why_not"] = None  # only what the facts would have to be: for the auditor (issue 20 item 2)
     for ln in lines:
         src = decision["lines"][ln["index"]]
         ln["why_not"] = _why_not_view(src.get("why_not"), cx, why_words) if src["coverage"] is None else None
+        if ln["why_not"] and not audit and not ln["why_not"]["supply"]:
+            ln["why_not"] = None
     unclaimed = _unclaimed_view(decision.get("unclaimed_benefits", []), cx, catalogue)
+    for u in unclaimed:  # a fixed-benefit programme's amount is set by its own terms, not by losses claimed
+        u["amount_unknown"] = cx.t("unclaimed_benefits", "amount_fixed") if u.pop("fixed") else \
+            cx.t("unclaimed_benefits", "amount_unknown")
 
     doc = "support" if support else "insurance"
     view: dict[str, Any] = {
@@ -488,7 +512,12 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
         "coverages": coverages, "lines": lines, "cuts": cuts, "needs": needs, "duties": duties, "notes": notes,
         "refusals": unique_refusals if (decision["total_payable"] == 0 or any(c["status"] in ("not_covered", "excluded") and c["considered"] for c in coverages) or any(l["refused"] for l in lines)) else [],
         "held_total": held_total,
-        "prior_rows": prior_rows, "prior_source": cx.t("prior_sources", source),
+        "prior_rows": prior_rows,
+        # the JMA scheme pays support, not insurance: 既に支給した一時支援金
+        "prior_source": cx.t("prior_sources_support" if support else "prior_sources", source),
+        "prior_source_label": cx.t(None, "prior_source_support" if support else "prior_source"),
+        # brackets around a running total: full-width in Japanese, ASCII in English
+        "lp": "（" if lang == "ja" else " (", "rp": "）" if lang == "ja" else ")",
         "prior_records": (ledger or {}).get("prior_records", []),
         "contacts": contacts, "recourse": recourse,
         "audit": audit,
@@ -514,26 +543,23 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
     return view
 
 
-@functools.lru_cache(maxsize=4)
-def _field_words(root: str) -> dict:
-    """The claim-file contract's field and value labels (rules/desk.yaml, shared with the desk)."""
-    path = Path(root) / "desk.yaml"
-    return yamlsafe.load(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
 def _field_label(cx: "DocumentContext", path: str) -> str:
-    entry = _field_words(cx.book.root).get("fields", {}).get(path)
-    return entry[cx.lang] if entry else path
+    """The claim-file contract's field label (rules/desk.yaml, the desk's own, read with the rulebook)."""
+    return field_label(cx.book.labels.get("fields", {}), path, cx.lang)
 
 
 def _choice_label(cx: "DocumentContext", path: str, value: Any) -> str:
     if not isinstance(value, str) or path.startswith("incident.evidence_dates") or path.endswith("_on"):
         return _value_text(value, cx.ui, cx.lang)
-    choices = _field_words(cx.book.root).get("choices", {})
+    if path == "policy.facility":  # the programme's own name for it (Nagano 2016 knows no 介護医療院)
+        named = _pick(cx.ui, "facilities_by_programme", cx.pid, value, cx.lang)
+        if named:
+            return named
+    choices = cx.book.labels.get("choices", {})
     group = choices.get(path) or choices.get(path.rsplit(".", 1)[0]) or {}
     if value in group:
         return group[value][cx.lang]
-    return _pick(cx.ui, "categories", value, cx.lang) or value
+    return _pick(cx.ui, "categories", value, cx.lang) or _pick(cx.ui, "facilities", value, cx.lang) or value
 
 
 def change_text(cx: "DocumentContext", change: dict) -> str:
@@ -582,6 +608,7 @@ def _unclaimed_view(entries: list[dict], cx: "DocumentContext", catalogue: Catal
             needs.append({"kind": kind, "text": text,
                           "head": f"{head}（{kind}）" if cx.lang == "ja" else f"{head} ({kind})"})
         out.append({"programme": catalogue[e["programme"]].label[cx.lang], "label": e["label"][cx.lang],
+                    "fixed": not catalogue[e["programme"]].plans,
                     "status": words["status"][e["status"]][cx.lang], "clause": cx.clause_heading(e["clause"]),
                     "amount": e["amount"], "needs": needs})
     return out

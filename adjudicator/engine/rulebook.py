@@ -44,6 +44,7 @@ class Rulebook(BaseModel):
     messages: dict = {}
     duties: dict = {}
     ui: dict = {}
+    labels: dict = {}               # the claim-file contract's field and value labels (rules/desk.yaml, the desk's own)
     root: str = ""
     compiled: dict[str, Any] = {}   # programme id -> CompiledProgramme (empty until compiled)
 
@@ -72,7 +73,14 @@ def _fingerprint(root: Path) -> str:
     return h.hexdigest()
 
 
-def _expand_requires(rule: Rule) -> list[Rule]:
+def field_label(fields: dict, path: str, lang: str) -> str:
+    """A claim-file field as a person names it (rules/desk.yaml); a line fact is the loss line's field."""
+    key = "losses." + path[5:] if path.startswith("line.") else path
+    entry = fields.get(key)
+    return entry[lang] if isinstance(entry, dict) and lang in entry else path
+
+
+def _expand_requires(rule: Rule, fields: dict | None = None) -> list[Rule]:
     """A rule that requires facts gets, per fact, a companion that answers needs_information.
 
     The main rule only fires when the fact is present. The companion keeps the rule's conditions
@@ -86,6 +94,7 @@ def _expand_requires(rule: Rule) -> list[Rule]:
         return not any(mentions(c, p) for p in rule.requires)
 
     for path in rule.requires:
+        ja, en = field_label(fields or {}, path, "ja"), field_label(fields or {}, path, "en")
         when = [c for c in rule.when if free(c)]
         line = [c for c in rule.line if free(c)]
         cond = {"fact": path, "present": False}
@@ -95,8 +104,9 @@ def _expand_requires(rule: Rule) -> list[Rule]:
             when = when + [cond]
         out.append(Rule(
             id=f"{rule.id}:needs:{path}", clause=rule.clause, title=rule.title,
-            text=Text(ja=f"「{rule.title.ja}」（{rule.clause}）を判断するには {path} が必要ですが、請求ファイルにありません。",
-                      en=f"{path} is needed to decide \u201c{rule.title.en}\u201d ({rule.clause}) and the claim file lacks it."),
+            # the field by its label, not its path (issue 15): the needs section names the path for the file
+            text=Text(ja=f"「{rule.title.ja}」（{rule.clause}）を判断するには「{ja}」が必要ですが、請求ファイルにありません。",
+                      en=f"\u201c{en}\u201d is needed to decide \u201c{rule.title.en}\u201d ({rule.clause}) and the claim file lacks it."),
             wording=rule.wording, programmes=rule.programmes, plans=rule.plans, on=rule.on,
             when=when, line=line, effect=Effect(kind="need", target=path, coverages=covs),
             source_file=rule.source_file, generated_from=rule.id))
@@ -176,6 +186,8 @@ def _read(root: Path) -> Rulebook:
 
 def _read_files(root: Path, fingerprint: str) -> Rulebook:
     meta = yamlsafe.load((root / "rulebook.yaml").read_text(encoding="utf-8"))
+    desk = yamlsafe.load((root / "desk.yaml").read_text(encoding="utf-8")) if (root / "desk.yaml").exists() else {}
+    labels = {"fields": (desk or {}).get("fields", {}), "choices": (desk or {}).get("choices", {})}
     rules: list[Rule] = []
     for path in sorted((root / "rulebook").rglob("*.yaml")):
         try:
@@ -195,12 +207,12 @@ def _read_files(root: Path, fingerprint: str) -> Rulebook:
                 rule = Rule.model_validate(raw)
             except Exception as exc:
                 raise RulebookError([f"{path.relative_to(root)}: rule {raw.get('id', '?')}: {exc}"]) from None
-            rules.extend(_expand_requires(rule))
+            rules.extend(_expand_requires(rule, labels["fields"]))
     oos = yamlsafe.load((root / "out_of_scope.yaml").read_text(encoding="utf-8")) if (root / "out_of_scope.yaml").exists() else {}
     messages = yamlsafe.load((root / "messages.yaml").read_text(encoding="utf-8")) if (root / "messages.yaml").exists() else {}
     return Rulebook(version=str(meta["version"]), sha256=fingerprint, rules=rules,
                     out_of_scope=(oos or {}).get("items", []), messages=messages.get("messages", {}),
-                    duties=messages.get("duties", {}), ui=messages.get("ui", {}), root=str(root))
+                    duties=messages.get("duties", {}), ui=messages.get("ui", {}), labels=labels, root=str(root))
 
 
 def read_rulebook(root: str | os.PathLike | None = None) -> Rulebook:
