@@ -170,3 +170,20 @@ def test_progress_bar_draws_on_a_terminal_only(tmp_path, capsys):
     src = corpus(tmp_path, 10)
     r = run_cli("batch", str(src), "--out", str(tmp_path / "o.jsonl"))
     assert "#" not in r.stderr and r.stderr.strip().endswith("-> " + str(tmp_path / "o.jsonl"))
+
+
+def test_a_claim_the_ledger_refuses_creates_no_default_ledger(tmp_path):
+    """--readjudicate (or --record) on a claim the ledger cannot hold (no policy number on a programme
+    with aggregates) is refused naming the field, before any ledger file is made."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "ADJUDICATOR_LEDGER"}
+    env.update(HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"))
+    for flag in ("--readjudicate", "--record"):
+        r = subprocess.run([sys.executable, "-m", "adjudicator", "adjudicate",
+                            str(EXAMPLES / "nagano_seed_example.yaml"), flag, "--format", "json"],
+                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+        assert r.returncode == 2 and r.stdout == ""
+        assert r.stderr.startswith("policy.policy_number: required to record"), r.stderr
+        assert not (tmp_path / "data").exists(), list((tmp_path / "data").rglob("*"))

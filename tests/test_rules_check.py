@@ -63,3 +63,15 @@ def test_rules_list_prints_rules_with_clauses():
     line = next(x for x in r.stdout.splitlines() if x.startswith("NG-EXC-GEN-6-RETROACTIVE"))
     assert "004 §7 普通約款⑥" in line and "exclude" in line and "遡及日前の行為 / Act before the retroactive date" in line
     assert "FK-" not in r.stdout
+
+
+def test_rules_list_names_what_is_out_of_scope_in_the_asked_language():
+    import yaml
+    items = yaml.safe_load((ROOT / "rules" / "out_of_scope.yaml").read_text(encoding="utf-8"))
+    items = items["items"] if isinstance(items, dict) else items
+    en, ja = run_cli("rules", "list"), run_cli("rules", "list", "--lang", "ja")
+    assert en.returncode == ja.returncode == 0
+    assert "Out of scope (rules/out_of_scope.yaml):" in en.stdout and "ルールにしない事項" in ja.stdout
+    for item in items:
+        assert f"{item['item']}: {item['reason']}" in en.stdout
+        assert f"{item['item_ja']}: {item['reason_ja']}" in ja.stdout

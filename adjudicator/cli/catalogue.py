@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import _started
+from .common import _started, _term
 
 
 def _yen(n: int) -> str:
@@ -104,8 +104,11 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
         out.append(f"{r.id:<44} {r.clause:<28} {eff:<40} {r.title.ja} / {r.title.en}")
     if not args.programme:
         out.append("")
-        out.append("Out of scope (rules/out_of_scope.yaml):")
+        ja = args.lang == "ja"
+        out.append("ルールにしない事項（rules/out_of_scope.yaml）:" if ja else "Out of scope (rules/out_of_scope.yaml):")
         for item in book.out_of_scope:
-            out.append(f"  {item['clause']:<28} {item['item']}: {item['reason']}")
+            what, why = (item.get("item_ja") or item["item"], item.get("reason_ja") or item["reason"]) if ja \
+                else (item["item"], item["reason"])
+            out.append(f"  {item['clause']:<28} {_term(what)}: {_term(why)}")
     sys.stdout.write("\n".join(out) + "\n")
     return 0

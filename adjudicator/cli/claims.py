@@ -44,7 +44,9 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
     seq, draft = None, False
     if args.ledger or args.record or args.readjudicate:  # --readjudicate records too (in the default ledger)
         from ..ledger import LedgerError
+        from ..ledger.base import check_recordable
         try:
+            check_recordable(claim, catalogue)  # a claim the ledger would refuse creates no ledger file
             with _open_ledger(args, create=True) as ledger:
                 seq, decision = ledger.record(raw, claim, catalogue, lambda c, note: decide(c, book, catalogue, note),
                                               readjudicate=args.readjudicate, recorded_by=cli_user())

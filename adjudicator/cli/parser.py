@@ -258,6 +258,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     rc.set_defaults(func=cmd_rules_check)
     rl = rsub.add_parser("list", help="print the rules with their clauses")
     rl.add_argument("programme", nargs="?", help="only this programme's rules")
+    rl.add_argument("--lang", choices=["ja", "en"], default="en", help="language of the out-of-scope items")
     rl.set_defaults(func=cmd_rules_list)
 
     sc = sub.add_parser("schema", help="print the JSON Schema of a claim file (for editors)")

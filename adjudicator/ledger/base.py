@@ -487,12 +487,7 @@ class LedgerCore:
         if not recorded_by or not isinstance(recorded_by, str):
             raise LedgerError("recorded_by: who records the claim must be named")
         claim_id = claim.claim_id or ""
-        if not claim_id:
-            raise LedgerError("claim_id: a claim needs an id to be recorded in the ledger")
-        key = normalise_policy_number(claim.policy.policy_number)
-        if key is None and keeps_aggregates(catalogue, claim.programme):
-            raise LedgerError(f"policy.policy_number: required to record a {claim.programme} claim in the ledger: "
-                              "its aggregate limits are kept per policy number")
+        key = check_recordable(claim, catalogue)
         if self._in_group:  # claim errors are raised before anything is written; a database error ends the group
             return self._record_in_tx(claim_input, claim, catalogue, decide_fn, readjudicate, recorded_at,
                                       recorded_by, key, resume)
@@ -1162,6 +1157,19 @@ def _state_values(row: dict, state: dict, state_json: str | None = None) -> list
 # A claim has a payment due (000 §18's clock runs for it) when its decision pays something or still waits
 # for information; a refusal - nothing payable, nothing asked for - has none: it is never overdue or 未払.
 _PAYMENT_DUE = "(total_payable > 0 OR needs > 0)"
+
+
+def check_recordable(claim, catalogue) -> str | None:
+    """The claim's policy key, once it is known the ledger can record it (before a ledger is opened,
+    so a refused claim creates no ledger file): it needs a claim id, and a policy number where the
+    programme keeps aggregates per policy."""
+    if not claim.claim_id:
+        raise LedgerError("claim_id: a claim needs an id to be recorded in the ledger")
+    key = normalise_policy_number(claim.policy.policy_number)
+    if key is None and keeps_aggregates(catalogue, claim.programme):
+        raise LedgerError(f"policy.policy_number: required to record a {claim.programme} claim in the ledger: "
+                          "its aggregate limits are kept per policy number")
+    return key
 
 
 def payment_status(needs: int, paid_on: str | None, total_payable: int) -> str:
