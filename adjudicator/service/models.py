@@ -235,9 +235,14 @@ class WorklistClaim(_Out):
     completed_on: Optional[str]
     due_on: Optional[str]
     paid_on: Optional[str]
+    status: Literal["needs_information", "paid", "unpaid", "nothing_payable"] = Field(
+        description="payment status: nothing_payable is a refusal (pays nothing, asks for nothing), never 未払")
+    payment_due: bool = Field(description="false for a refusal: no due date, never overdue")
     overdue: bool
     unpaid: bool = Field(description="未払: a payable amount unpaid past its due date")
     days_overdue: int
+    to_do: list[Literal["second_review", "returned", "information", "completion", "payment", "benefits"]] = Field(
+        description="what the claim waits for, in the order a handler takes it")
     clock: Clock
     review_detail: Review
     unclaimed: int
@@ -339,6 +344,8 @@ class OutOfScope(_Out):
     clause: str
     item: str
     reason: str
+    item_ja: str = Field(description="the item in Japanese, in the seeds' own terms")
+    reason_ja: str
 
 
 class Rules(_Out):
