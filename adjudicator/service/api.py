@@ -23,7 +23,7 @@ from ..policy.premium import quote as premium_quote
 from ..runs.diff import compare
 from ..runs.replay import replay
 from .auth import allowed, bearer_token
-from .context import ENGINE_LOCK, ApiError, Context
+from .context import ENGINE_LOCK, RECORD_LOCK, ApiError, Context
 from .models import (ClaimHandling, ClaimsPage, DiffResult, ErrorBody, Health, JsonSchema, LedgerRecord, Plans,
                      PolicySummary, QuoteOut, Replay, Rules, Verified, Worklist)
 
@@ -148,8 +148,9 @@ async def adjudicate(request: Request, record: bool = False, readjudicate: bool 
         if not (record or readjudicate):
             return _decide(ctx, claim), None
         try:
-            seq, decision = ctx.ledger().record(raw, claim, ctx.catalogue, lambda c, note: _decide(ctx, c, note),
-                                                readjudicate=readjudicate, recorded_by=user["name"])
+            with RECORD_LOCK:
+                seq, decision = ctx.ledger().record(raw, claim, ctx.catalogue, lambda c, note: _decide(ctx, c, note),
+                                                    readjudicate=readjudicate, recorded_by=user["name"])
         except LedgerError as exc:
             raise _ledger_error(exc) from None
         return decision, seq

@@ -9,8 +9,35 @@ from ..ledger import Ledger
 from ..policy.catalogue import load_catalogue
 from .settings import Settings
 
-# durable_rules is not thread-safe: one engine call at a time per process (decide, render).
-ENGINE_LOCK = threading.Lock()
+class FairLock:
+    """A lock that lets its waiters in the order they came (threading.Lock does not: under load a
+    request can wait behind many that arrived after it, a p99 of seconds)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._next_ticket = 0   # the ticket the next comer draws
+        self._serving = 0       # the ticket whose holder may go in
+
+    def __enter__(self) -> "FairLock":
+        with self._cond:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            while ticket != self._serving:
+                self._cond.wait()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
+
+
+# durable_rules is not thread-safe: one engine call at a time per process (decide, render), in turn.
+ENGINE_LOCK = FairLock()
+# Recording requests of one process queue here in turn, rather than racing for the database's write
+# lock (SQLite's busy handler retries by sleeping, which lets late comers overtake early ones). A
+# record takes RECORD_LOCK, then ENGINE_LOCK inside it; nothing takes them the other way round.
+RECORD_LOCK = FairLock()
 
 
 class ApiError(Exception):

@@ -24,7 +24,7 @@ from ...ledger import LedgerError
 from ...policy.catalogue import value
 from ...policy.claims import parse_claim
 from ..auth import allowed
-from ..context import ENGINE_LOCK, Context
+from ..context import ENGINE_LOCK, RECORD_LOCK, Context
 from . import forms, ledger_pages, scenario_run
 from .common import (HERE, HOME, PAGE_CSP, Desk, DeskError, Redirect, _lang, desk, document_body, form_of, page,
                      session_of, user_of)
@@ -340,8 +340,9 @@ async def record(request: Request, lang: str):
             with ENGINE_LOCK:
                 return decide(c, ctx.book, ctx.catalogue, note)
         try:
-            return ctx.ledger().record(claim, parsed, ctx.catalogue, decide_fn, readjudicate=readjudicate,
-                                       recorded_by=sess["user"])
+            with RECORD_LOCK:
+                return ctx.ledger().record(claim, parsed, ctx.catalogue, decide_fn, readjudicate=readjudicate,
+                                           recorded_by=sess["user"])
         except LedgerError as exc:
             if "already recorded" in str(exc):
                 return None
