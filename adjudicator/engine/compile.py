@@ -178,3 +178,26 @@ def rule_paths(rule: Rule) -> tuple[str, ...]:
         if other:
             paths.append(other["fact"])
     return tuple(dict.fromkeys(paths + list(rule.requires)))
+
+
+def properties_read(expr: Any) -> frozenset:
+    """Every fact property a compiled durable_rules expression tests: the keys of its tests and the
+    properties `$m` compares against (operators start with `$`). A rule on one fact fires or not by the
+    values (and presence) of these properties alone (run.StatusRuns relies on it)."""
+    out: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                if k == "$m":
+                    out.add(v)
+                    continue
+                if not k.startswith("$"):
+                    out.add(k)
+                if isinstance(v, (dict, list)):
+                    walk(v)
+    walk(expr)
+    return frozenset(out)
