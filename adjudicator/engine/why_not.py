@@ -14,6 +14,8 @@ assertions (evaluations x facts per claim) and `max_evaluations` re-runs (rules/
 """
 from __future__ import annotations
 
+import collections
+import copy
 import datetime as dt
 import functools
 import types
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from ..contract import yamlsafe
@@ -515,8 +518,37 @@ def unclaimed(claim: Claim, book: Rulebook, catalogue: Catalogue, outcome: RuleO
                     "status": st.status, "clause": _trigger_clause(book, programme, cov, outcome),
                     "amount": None, "needs": needs})
     for other in _companions(catalogue, programme):
-        out.extend(_other_programme(claim, book, other, amount, conf, validate, reference))
+        out.extend(_companion_entries(claim, book, other, amount, conf, validate, reference))
     return out
+
+
+# What a fixed-benefit programme printed with this one answers depends only on the incident as a claim of
+# that programme (_as_programme_data: policy holder, facility, membership, the incident; no loss lines,
+# and not the claim id's value, which no rule and no benefit reads), so claims of one incident (several claims of
+# one policy, a claim decided again on the desk) share it: kept per process, the last _MEMO_SIZE incidents.
+_MEMO_SIZE = 512
+_memo: "collections.OrderedDict[tuple, tuple]" = collections.OrderedDict()
+
+
+def _companion_entries(claim: Claim, book: Rulebook, other: Programme,
+                       amount: Callable[[Programme, str, Claim], int | None], conf: dict, validate: Validate,
+                       reference: bool = False) -> list[dict]:
+    if reference:   # the reference path computes everything afresh (what the tests compare against)
+        return _other_programme(claim, book, other, amount, conf, validate, reference)
+    data = _as_programme_data(claim, other)
+    # the claim id's value is not in the key, whether there is one is (the claim passed the contract's
+    # check of it, the companion claim is checked by the same)
+    key = (id(book), id(other), orjson.dumps(dict(data, claim_id=data["claim_id"] is not None),
+                                            option=orjson.OPT_SORT_KEYS))
+    hit = _memo.get(key)
+    if hit is not None and hit[0] is book and hit[1] is other:
+        _memo.move_to_end(key)
+        return copy.deepcopy(hit[2])
+    entries = _other_programme(claim, book, other, amount, conf, validate, reference)
+    _memo[key] = (book, other, copy.deepcopy(entries))
+    while len(_memo) > _MEMO_SIZE:
+        _memo.popitem(last=False)
+    return entries
 
 
 def _companions(catalogue: Catalogue, programme: Programme) -> list[Programme]:
@@ -526,13 +558,17 @@ def _companions(catalogue: Catalogue, programme: Programme) -> list[Programme]:
             and p.coverages and all("benefit" in c for c in p.coverages.values())]
 
 
-def _as_programme(claim: Claim, other: Programme, validate: Validate) -> Claim | None:
-    """The same incident as a claim of a fixed-benefit programme (no plan, no loss lines)."""
+def _as_programme_data(claim: Claim, other: Programme) -> dict:
+    """The same incident as a claim file of a fixed-benefit programme (no plan, no loss lines)."""
     data = claim.model_dump(mode="python", exclude_none=True)
     policy = {k: v for k, v in data["policy"].items() if k in ("policy_number", "insured_name", "facility", "jma_member")}
+    return {"programme": other.id, "claim_id": claim.claim_id, "policy": policy, "incident": data["incident"],
+            "losses": []}
+
+
+def _as_programme(claim: Claim, other: Programme, validate: Validate) -> Claim | None:
     try:
-        return validate({"programme": other.id, "claim_id": claim.claim_id, "policy": policy,
-                                     "incident": data["incident"], "losses": []})
+        return validate(_as_programme_data(claim, other))
     except (ClaimError, ValidationError):
         return None
 
