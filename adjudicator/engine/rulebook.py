@@ -129,7 +129,7 @@ class RulebookError(ValueError):
 # reads them. The file holds its own sha256; a missing, unreadable, truncated, edited or foreign file
 # is ignored and the rulebook read from its files (then the cache rewritten).
 # ADJUDICATOR_CACHE_DIR names another folder; "off" turns the cache off.
-_CACHE_FORMAT = b"adjudicator-rulebook-cache 1\n"
+_CACHE_FORMAT = b"adjudicator-rulebook-cache 2\n"
 _CODE = ("engine/rule.py", "engine/rulebook.py", "engine/compile.py", "engine/facts.py", "contract/yamlsafe.py",
          "contract/filecache.py")
 _CACHE_KEEP = 8
@@ -156,7 +156,9 @@ def _cache_get(path: Path) -> Rulebook | None:
 def _cache_put(path: Path, book: Rulebook) -> None:
     try:
         data = book.model_dump(exclude={"compiled"})
-        body = json.dumps(data, default=filecache.tag, ensure_ascii=False, sort_keys=True).encode()
+        # key order kept (not sorted): a rulebook from the cache is the one from its files, order and all
+        # (the rules page shows rule examples as written)
+        body = json.dumps(data, default=filecache.tag, ensure_ascii=False).encode()
         if Rulebook.model_validate(json.loads(body, object_hook=filecache.untag)).model_dump(exclude={"compiled"}) != data:
             return  # something JSON would not give back exactly (e.g. a non-text key): no cache
     except (TypeError, ValueError):  # a value JSON lacks: no cache
