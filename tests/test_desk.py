@@ -403,13 +403,42 @@ def test_every_field_and_choice_of_the_form_has_a_label_in_both_languages():
     from adjudicator.engine.rulebook import load_rulebook
     from adjudicator.policy.catalogue import load_catalogue
     from adjudicator.service.desk.labels import Labels
-    labels = Labels(None, load_rulebook().ui, {p: prog.label for p, prog in load_catalogue().programmes.items()})
+    labels = Labels(load_rulebook(), {p: prog.label for p, prog in load_catalogue().programmes.items()})
     missing = []  # a Japanese label is never the ASCII id; an English one may be ("clinic")
     for path, node in forms.INDEX.items():
         if labels.field(path, "ja") == path.rsplit(".", 1)[-1] or not labels.field(path, "en"):
             missing.append(path)
         missing += [f"{path}={value}" for value in node.choices if labels.choice(path, value, "ja") == value]
     assert missing == []
+
+
+def test_the_desk_labels_fields_and_values_by_the_rulebook_it_serves(desk, tmp_path):
+    """rules/desk.yaml's field and value labels reach the desk through the rulebook (read once, with the
+    documents' labels), not from a second read of the file; the pages' own words come from the folder
+    that rulebook was read from."""
+    from adjudicator.engine.rulebook import load_rulebook
+    from adjudicator.service.desk.labels import Labels
+    d = desk.app.state.desk
+    assert d.labels.fields is d.ctx.book.labels["fields"] and d.labels.choices is d.ctx.book.labels["choices"]
+    book = load_rulebook()
+    relabelled = book.model_copy(update={"labels": {
+        "fields": {**book.labels["fields"], "claim_id": {"ja": "受付番号", "en": "Reference"}},
+        "choices": {**book.labels["choices"], "incident.cause": {"human_error": {"ja": "過失", "en": "A slip"}}}}})
+    labels = Labels(relabelled)
+    assert labels.field("claim_id", "en") == "Reference" and labels.field("claim_id", "ja") == "受付番号"
+    assert labels.choice("incident.cause", "human_error", "en") == "A slip"
+    assert labels.field("policy.policy_number", "en") == "Policy number"  # the rest as desk.yaml says
+    # a rules folder of its own: the desk's page words are that folder's desk.yaml
+    import shutil
+    from adjudicator.policy.catalogue import rules_dir
+    root = tmp_path / "rules"
+    shutil.copytree(rules_dir(), root)
+    p = root / "desk.yaml"
+    p.write_text(p.read_text(encoding="utf-8").replace('en: "Claims desk"', 'en: "Claims counter"'), encoding="utf-8")
+    other = TestClient(create_app(Settings(ledger=str(desk.path), secret="test-secret", rules=str(root))))
+    page = other.get("/desk/en/login").text
+    assert "Claims counter" in page and "Claims desk" not in page
+    assert "Claims desk" in desk.get("/desk/en/login").text
 
 
 def test_an_unclaimed_benefit_is_flagged_on_the_work_list_until_marked_on_the_record_page(desk):
