@@ -403,13 +403,42 @@ def test_every_field_and_choice_of_the_form_has_a_label_in_both_languages():
     from adjudicator.engine.rulebook import load_rulebook
     from adjudicator.policy.catalogue import load_catalogue
     from adjudicator.service.desk.labels import Labels
-    labels = Labels(None, load_rulebook().ui, {p: prog.label for p, prog in load_catalogue().programmes.items()})
+    labels = Labels(load_rulebook(), {p: prog.label for p, prog in load_catalogue().programmes.items()})
     missing = []  # a Japanese label is never the ASCII id; an English one may be ("clinic")
     for path, node in forms.INDEX.items():
         if labels.field(path, "ja") == path.rsplit(".", 1)[-1] or not labels.field(path, "en"):
             missing.append(path)
         missing += [f"{path}={value}" for value in node.choices if labels.choice(path, value, "ja") == value]
     assert missing == []
+
+
+def test_the_desk_labels_fields_and_values_by_the_rulebook_it_serves(desk, tmp_path):
+    """rules/desk.yaml's field and value labels reach the desk through the rulebook (read once, with the
+    documents' labels), not from a second read of the file; the pages' own words come from the folder
+    that rulebook was read from."""
+    from adjudicator.engine.rulebook import load_rulebook
+    from adjudicator.service.desk.labels import Labels
+    d = desk.app.state.desk
+    assert d.labels.fields is d.ctx.book.labels["fields"] and d.labels.choices is d.ctx.book.labels["choices"]
+    book = load_rulebook()
+    relabelled = book.model_copy(update={"labels": {
+        "fields": {**book.labels["fields"], "claim_id": {"ja": "受付番号", "en": "Reference"}},
+        "choices": {**book.labels["choices"], "incident.cause": {"human_error": {"ja": "過失", "en": "A slip"}}}}})
+    labels = Labels(relabelled)
+    assert labels.field("claim_id", "en") == "Reference" and labels.field("claim_id", "ja") == "受付番号"
+    assert labels.choice("incident.cause", "human_error", "en") == "A slip"
+    assert labels.field("policy.policy_number", "en") == "Policy number"  # the rest as desk.yaml says
+    # a rules folder of its own: the desk's page words are that folder's desk.yaml
+    import shutil
+    from adjudicator.policy.catalogue import rules_dir
+    root = tmp_path / "rules"
+    shutil.copytree(rules_dir(), root)
+    p = root / "desk.yaml"
+    p.write_text(p.read_text(encoding="utf-8").replace('en: "Claims desk"', 'en: "Claims counter"'), encoding="utf-8")
+    other = TestClient(create_app(Settings(ledger=str(desk.path), secret="test-secret", rules=str(root))))
+    page = other.get("/desk/en/login").text
+    assert "Claims counter" in page and "Claims desk" not in page
+    assert "Claims desk" in desk.get("/desk/en/login").text
 
 
 def test_an_unclaimed_benefit_is_flagged_on_the_work_list_until_marked_on_the_record_page(desk):
@@ -492,3 +521,41 @@ def test_a_refusal_reads_nothing_payable_never_unpaid_on_the_work_list_ledger_an
         seq = led.state("NG-DESK-REFUSED")["seq"]
     record = desk.get(f"/desk/ja/ledger/records/{seq}").text
     assert "支払額なし" in record
+
+
+def test_the_record_page_reads_each_payment_status_as_the_ledger_does(desk):
+    """The record page's status is the ledger's payment_status of that record's decision and clock:
+    needs information, paid, unpaid, and a refusal's nothing payable (never 未払); a decision record keeps
+    the status it had when the claim's later clock record paid it."""
+    csrf = login(desk, "handler", "en")
+    fk = json.loads(json.dumps(yaml.safe_load((EXAMPLES / "fukuoka_seed_example.yaml").read_text(encoding="utf-8")),
+                               default=str))
+    waiting = copy.deepcopy(fk)
+    del waiting["incident"]["cause"]  # the engine asks for it
+    refused = copy.deepcopy(NAGANO)
+    refused["incident"]["acts"]["intentional"] = "named_insured"  # 004 §7: nothing payable, nothing asked for
+    claims = {"ST-UNPAID": dict(fk, policy=dict(fk["policy"], policy_number="ST-1")),
+              "ST-WAIT": dict(waiting, policy=dict(fk["policy"], policy_number="ST-2")),
+              "ST-PAID": dict(fk, policy=dict(fk["policy"], policy_number="ST-3"),
+                              payment={"completed_on": "2025-12-01", "paid_on": "2025-12-10"}),
+              "ST-REFUSED": dict(refused, policy=dict(refused["policy"], policy_number="ST-4"))}
+    for cid, claim in claims.items():
+        r = desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(dict(claim, claim_id=cid))})
+        assert r.status_code in (200, 303), r.text
+    words = {"needs_information": "needs information", "paid": "paid", "unpaid": "unpaid",
+             "nothing_payable": "nothing payable"}
+    status_cell = lambda seq: re.search(r"<tr><th>Status</th><td>([^<]*)</td></tr>",  # noqa: E731
+                                        desk.get(f"/desk/en/ledger/records/{seq}").text).group(1)
+    with Ledger(str(desk.path)) as led:
+        rows = {x["claim_id"]: x for x in led.search(claim_id="ST-")[1]}
+    assert {cid: x["status"] for cid, x in rows.items()} == {
+        "ST-UNPAID": "unpaid", "ST-WAIT": "needs_information", "ST-PAID": "paid", "ST-REFUSED": "nothing_payable"}
+    for cid, x in rows.items():
+        assert status_cell(x["seq"]) == words[x["status"]], cid
+    decision_seq = rows["ST-UNPAID"]["seq"]
+    for action, values in (("complete", {"completed_on": "2025-12-01"}), ("paid", {"paid_on": "2025-12-20"})):
+        r = desk.post("/desk/en/claims/ST-UNPAID/clock", data={"csrf": csrf, "action": action, **values})
+        assert r.status_code == 303, r.text
+    with Ledger(str(desk.path)) as led:
+        paid_seq = led.state("ST-UNPAID")["seq"]
+    assert paid_seq > decision_seq and status_cell(paid_seq) == "paid" and status_cell(decision_seq) == "unpaid"

@@ -177,3 +177,58 @@ def test_the_desks_search_and_work_list_on_both_backends(ledger_target):
         open_ = {r["claim_id"]: r for r in ledger.open_claims()}
         assert set(open_) == {"D1", "D2"} and open_["D2"]["needs"] and not open_["D1"]["needs"]
         assert ledger.open_claims(recorded_by="nobody") == []
+
+
+def test_the_work_lists_payment_due_overdue_and_order_on_every_status_combination(ledger_target):
+    """The work list's rows and its order read one predicate (payment due: the decision pays something or
+    asks for information; a refusal has none), on both backends, for every combination of what the side
+    table holds: payable or not, facts asked or not, paid or not, each review state, due date past,
+    future or none, unclaimed benefits or not. The rows are written straight into claim_state (the only
+    table the work list reads) so that every combination is there, even ones recording never makes."""
+    import itertools
+    today = dt.date(2025, 10, 1)
+    with Ledger(ledger_target) as ledger:
+        record(ledger, claim_data("G-REAL"))
+    [(state_json,)] = rows(ledger_target, "SELECT state_json FROM claim_state WHERE claim_id = 'G-REAL'")
+    sql(ledger_target, "DELETE FROM claim_state")
+    q = lambda v: "NULL" if v is None else (str(v) if isinstance(v, int) else "'" + v.replace("'", "''") + "'")  # noqa: E731
+    grid = list(itertools.product((0, 700_000), (0, 2), (None, "2025-09-15"),
+                                  ("none", "pending_review", "approved", "returned"),
+                                  (None, "2025-09-01", "2025-10-31"), (0, 1)))
+    want = {}
+    values = []
+    for i, (payable, needs, paid_on, review, due_on, unclaimed) in enumerate(grid):
+        cid, seq = f"G-{i:03d}", 1000 + i
+        want[cid] = dict(seq=seq, payable=payable, needs=needs, paid_on=paid_on, review=review, due_on=due_on,
+                         unclaimed=unclaimed)
+        values.append("(" + ", ".join(q(v) for v in (
+            cid, seq, seq, "alice", "FK-G", "fukuoka-cyber-2025", "2025-08-01T00:00:00Z", payable, needs, review,
+            "2025-08-01" if due_on else None, due_on, paid_on, unclaimed, state_json)) + ")")
+    sql(ledger_target, "INSERT INTO claim_state (claim_id, seq, decision_seq, handler, policy_key, programme, "
+                       "recorded_at, total_payable, needs, review, completed_on, due_on, paid_on, unclaimed, "
+                       "state_json) VALUES " + ", ".join(values))
+    with Ledger(ledger_target) as ledger:
+        total, got = ledger.worklist(today=today, limit=None)
+        pages = [r["claim_id"] for k in range(0, total, 50) for r in ledger.worklist(today=today, limit=50, offset=k)[1]]
+    # what the work list promises (README, docs/CLAIM_FILE.md "The payment clock"), said again here
+    expect_open = {cid for cid, w in want.items()
+                   if (w["paid_on"] is None and (w["payable"] or w["needs"] or w["review"] in ("pending_review", "returned")))
+                   or w["unclaimed"]}
+    assert total == len(got) == len(expect_open) and {r["claim_id"] for r in got} == expect_open
+    assert 0 < len(expect_open) < len(grid)
+    for r in got:
+        w = want[r["claim_id"]]
+        due_payment = w["payable"] > 0 or w["needs"] > 0
+        overdue = due_payment and w["paid_on"] is None and w["due_on"] is not None and w["due_on"] < today.isoformat()
+        assert r["payment_due"] is due_payment, r["claim_id"]
+        assert r["due_on"] == (w["due_on"] if due_payment else None), r["claim_id"]
+        assert r["overdue"] is overdue and r["unpaid"] is (overdue and w["payable"] > 0), r["claim_id"]
+        assert r["days_overdue"] == (30 if overdue else 0), r["claim_id"]
+        assert r["status"] == ("needs_information" if w["needs"] else "paid" if w["paid_on"]
+                               else "unpaid" if w["payable"] else "nothing_payable"), r["claim_id"]
+        assert (("payment" in r["to_do"]) or ("completion" in r["to_do"])) is (w["payable"] > 0 and not w["paid_on"])
+    # overdue first; then unpaid before paid; then those with a due date, earliest first; fewest facts asked, newest
+    key = lambda r: (not r["overdue"], r["paid_on"] is not None, r["due_on"] is None, r["due_on"] or "",  # noqa: E731
+                     r["needs"], -r["seq"])
+    assert [r["claim_id"] for r in got] == [r["claim_id"] for r in sorted(got, key=key)] == pages
+    assert sum(r["overdue"] for r in got) and sum(not r["payment_due"] for r in got)

@@ -535,3 +535,42 @@ def test_search_by_recording_dates_over_the_real_server(tmp_path):
         proc.terminate()
         _, stderr = proc.communicate(timeout=20)
     assert "Traceback" not in stderr
+
+
+def test_the_claim_searchs_status_is_the_decision_the_work_lists_is_the_payment(service):
+    """Two things called status (both contract names, side by side in docs/CLAIM_FILE.md and the OpenAPI
+    document): GET /claims reads each record's decision (`paid`: it pays something, a payment made or
+    not), GET /worklist the claim's payment (`unpaid` until a payment is recorded, then `paid`)."""
+    h = service.as_("handler")
+    refused = json.loads(json.dumps(NAGANO))
+    refused["incident"]["acts"]["intentional"] = "named_insured"  # 004 §7: pays nothing, asks for nothing
+    waiting = json.loads(json.dumps(FUKUOKA))
+    del waiting["incident"]["cause"]  # the engine asks for it
+    claims = {"ST-PAY": NAGANO, "ST-PAID": {**NAGANO, "policy": {**NAGANO["policy"], "policy_number": "NG-ST-2"}},
+              "ST-REF": {**refused, "policy": {**NAGANO["policy"], "policy_number": "NG-ST-3"}}, "ST-WAIT": waiting}
+    for cid, claim in claims.items():
+        assert service.post("/api/v1/adjudicate?record=true", json={**claim, "claim_id": cid}, headers=h).status_code == 200
+    for cid, steps in (("ST-PAY", [{"action": "complete", "completed_on": "2016-08-01"}]),
+                       ("ST-PAID", [{"action": "complete", "completed_on": "2016-08-01"},
+                                    {"action": "paid", "paid_on": "2016-08-20"}])):
+        for step in steps:
+            assert service.post(f"/api/v1/claims/{cid}/clock", json=step, headers=h).status_code == 200
+    records = service.get("/api/v1/claims", params={"limit": 500}, headers=h).json()["records"]
+    search = {}
+    for r in records:  # every record of a claim (its clock records too) carries its decision's status
+        search.setdefault(r["claim_id"], set()).add(r["status"])
+    assert search == {"ST-PAY": {"paid"}, "ST-PAID": {"paid"}, "ST-REF": {"not_paid"}, "ST-WAIT": {"needs_information"}}
+    assert len([r for r in records if r["claim_id"] == "ST-PAID"]) == 3
+    paid = service.get("/api/v1/claims", params={"status": "paid", "limit": 500}, headers=h).json()["records"]
+    assert {r["claim_id"] for r in paid} == {"ST-PAY", "ST-PAID"}
+    work = {c["claim_id"]: c["status"] for c in service.get("/api/v1/worklist?scope=all&today=2016-10-01",
+                                                              headers=h).json()["claims"]}
+    # ST-PAID: paid, no benefit left to mark, so off the work list; the search still lists it `paid`
+    assert work == {"ST-PAY": "unpaid", "ST-REF": "nothing_payable", "ST-WAIT": "needs_information"}
+    assert service.get("/api/v1/claims/ST-PAID/handling", headers=h).json()["clock"]["paid_on"] == "2016-08-20"
+    spec = service.get("/openapi.json").json()
+    param = next(p for p in spec["paths"]["/api/v1/claims"]["get"]["parameters"] if p["name"] == "status")
+    schemas = spec["components"]["schemas"]
+    assert "not whether a payment was made" in param["description"] and "GET /worklist" in param["description"]
+    assert "GET /worklist" in schemas["RecordSummary"]["properties"]["status"]["description"]
+    assert "GET /claims" in schemas["WorklistClaim"]["properties"]["status"]["description"]

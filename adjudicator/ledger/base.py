@@ -992,8 +992,7 @@ class LedgerCore:
         (second_review while pending, benefits while some are not told or declined)."""
         today = today or dt.date.today()
         # open: unpaid and not a final nothing-to-pay; or any unclaimed benefit not yet marked told/declined
-        where = ["((paid_on IS NULL AND NOT (total_payable = 0 AND needs = 0 AND review IN ('none', 'approved')))"
-                 " OR unclaimed > 0)"]
+        where = [f"((paid_on IS NULL AND ({_PAYMENT_DUE} OR review NOT IN ('none', 'approved'))) OR unclaimed > 0)"]
         params: list = []
         if handler:
             where.append("handler = ?")
@@ -1004,23 +1003,24 @@ class LedgerCore:
         # the page's order on the small columns first, then only its rows with their state JSON
         order = [int(x["seq"]) for x in self._execute(
             f"SELECT seq FROM claim_state{sql_where} ORDER BY "
-            f"CASE WHEN paid_on IS NULL AND {_PAYMENT_DUE} AND due_on IS NOT NULL AND due_on < ? THEN 0 ELSE 1 END, "
+            f"CASE WHEN {_OVERDUE} THEN 0 ELSE 1 END, "
             f"CASE WHEN paid_on IS NULL THEN 0 ELSE 1 END, CASE WHEN {_PAYMENT_DUE} AND due_on IS NOT NULL THEN 0 ELSE 1 END, "
             f"CASE WHEN {_PAYMENT_DUE} THEN due_on END, needs, seq DESC{page}", [*params, today.isoformat()]).fetchall()]
         rows = []
         for k in range(0, len(order), 500):
             chunk = order[k:k + 500]
-            rows += self._execute(f"SELECT {', '.join(STATE_COLUMNS)} FROM claim_state WHERE seq IN "
-                                  f"({', '.join('?' * len(chunk))})", chunk).fetchall()
+            # payment_due and overdue as the database reads them for the order above (one predicate, not a copy)
+            rows += self._execute(f"SELECT {', '.join(STATE_COLUMNS)}, CASE WHEN {_PAYMENT_DUE} THEN 1 ELSE 0 END AS "
+                                  f"payment_due, CASE WHEN {_OVERDUE} THEN 1 ELSE 0 END AS overdue FROM claim_state "
+                                  f"WHERE seq IN ({', '.join('?' * len(chunk))})", [today.isoformat(), *chunk]).fetchall()
         rank = {seq: n for n, seq in enumerate(order)}
         rows.sort(key=lambda r: rank[int(r["seq"])])
         out = []
         for r in rows:
             state = orjson.loads(r["state_json"])
             payable, needs = int(r["total_payable"]), int(r["needs"])
-            payment_due = payable > 0 or needs > 0  # a refusal (nothing payable, nothing asked for) has none
-            due = r["due_on"] if payment_due else None
-            overdue = bool(due and due < today.isoformat() and not r["paid_on"])  # paid: only its benefits keep it here
+            payment_due, overdue = bool(r["payment_due"]), bool(r["overdue"])  # paid: only its benefits keep it here
+            due = r["due_on"] if payment_due else None  # a refusal (nothing payable, nothing asked for) has none
             out.append({"claim_id": r["claim_id"], "seq": int(r["seq"]), "decision_seq": int(r["decision_seq"]),
                         "policy_number": r["policy_key"], "programme": r["programme"],
                         "recorded_at": r["recorded_at"], "total_payable": payable,
@@ -1156,7 +1156,10 @@ def _state_values(row: dict, state: dict, state_json: str | None = None) -> list
 
 # A claim has a payment due (000 §18's clock runs for it) when its decision pays something or still waits
 # for information; a refusal - nothing payable, nothing asked for - has none: it is never overdue or 未払.
+# The work list reads it (and _OVERDUE) from the database for its order and its rows alike: no Python copy.
 _PAYMENT_DUE = "(total_payable > 0 OR needs > 0)"
+# Overdue: a payment due, unpaid, its due date before today (the one parameter).
+_OVERDUE = f"(paid_on IS NULL AND {_PAYMENT_DUE} AND due_on IS NOT NULL AND due_on < ?)"
 
 
 def check_recordable(claim, catalogue) -> str | None:

@@ -24,8 +24,8 @@ from ..runs.diff import compare
 from ..runs.replay import replay
 from .auth import allowed, bearer_token
 from .context import ENGINE_LOCK, RECORD_LOCK, ApiError, Context
-from .models import (ClaimHandling, ClaimsPage, DiffResult, ErrorBody, Health, JsonSchema, LedgerRecord, Plans,
-                     PolicySummary, QuoteOut, Replay, Rules, Verified, Worklist)
+from .models import (SEARCH_STATUS, ClaimHandling, ClaimsPage, DiffResult, ErrorBody, Health, JsonSchema, LedgerRecord,
+                     Plans, PolicySummary, QuoteOut, Replay, Rules, Verified, Worklist)
 
 router = APIRouter(prefix="/api/v1")
 
@@ -323,6 +323,8 @@ def worklist(request: Request, scope: Literal["mine", "all"] = "mine", limit: in
 
 
 def _status(total_payable: int, decision_needs: bool) -> str:
+    """Search's status: the record's decision (does it pay?), not the claim's payment state (the work
+    list's status, ledger payment_status); both names are contract (models.SEARCH_STATUS)."""
     return "needs_information" if decision_needs else ("paid" if total_payable > 0 else "not_paid")
 
 
@@ -330,7 +332,8 @@ def _status(total_payable: int, decision_needs: bool) -> str:
             **_doc(ClaimsPage))
 def search_claims(request: Request, policy: Optional[str] = Query(None, max_length=64),
                   since: Optional[dt.date] = None, until: Optional[dt.date] = None,
-                  status: Optional[Literal["paid", "not_paid", "needs_information"]] = None,
+                  status: Optional[Literal["paid", "not_paid", "needs_information"]] = Query(
+                      None, description="only the records whose status is this; status is " + SEARCH_STATUS),
                   limit: int = Query(50, ge=1, le=500), cursor: Optional[int] = Query(None, ge=0),
                   user: dict = Depends(require("read_ledger"))) -> dict:
     """Records in chain order; `cursor` is the last seq of the previous page (next_cursor gives it)."""

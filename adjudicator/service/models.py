@@ -165,6 +165,18 @@ class LedgerRecord(_Out):
                                                           "(null for records written before schema 3)")
 
 
+# One word, two things (both names are contract, never renamed; docs/CLAIM_FILE.md "Two statuses"):
+# the claim search's status is the record's decision, the work list's the claim's payment state.
+SEARCH_STATUS = ("the record's decision, not whether a payment was made: `paid` = the decision pays something "
+                 "(total_payable > 0, a payment recorded or not), `not_paid` = it pays nothing and asks for nothing, "
+                 "`needs_information` = it asks for facts. A claim's payment state is the work list's `status` "
+                 "(GET /worklist).")
+PAYMENT_STATUS = ("the claim's payment state (its latest record and clock), not the claim search's status "
+                  "(GET /claims: the decision): `needs_information` = the decision asks for facts, `paid` = a "
+                  "payment is recorded, `unpaid` = a payable amount not paid, `nothing_payable` = a refusal (pays "
+                  "nothing, asks for nothing), never 未払")
+
+
 class RecordSummary(_Out):
     seq: int
     claim_id: str
@@ -176,7 +188,7 @@ class RecordSummary(_Out):
     supersedes: Optional[int]
     total_payable: int
     hash: str
-    status: Literal["paid", "not_paid", "needs_information"]
+    status: Literal["paid", "not_paid", "needs_information"] = Field(description=SEARCH_STATUS)
 
 
 class ClaimsPage(_Out):
@@ -235,8 +247,7 @@ class WorklistClaim(_Out):
     completed_on: Optional[str]
     due_on: Optional[str]
     paid_on: Optional[str]
-    status: Literal["needs_information", "paid", "unpaid", "nothing_payable"] = Field(
-        description="payment status: nothing_payable is a refusal (pays nothing, asks for nothing), never 未払")
+    status: Literal["needs_information", "paid", "unpaid", "nothing_payable"] = Field(description=PAYMENT_STATUS)
     payment_due: bool = Field(description="false for a refusal: no due date, never overdue")
     overdue: bool
     unpaid: bool = Field(description="未払: a payable amount unpaid past its due date")

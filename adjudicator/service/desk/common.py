@@ -42,8 +42,7 @@ class Desk:
         self.ctx = ctx
         secret = ctx.settings.secret or secrets.token_urlsafe(32)
         self.sessions = Sessions(secret)
-        self.labels = Labels(ctx.settings.rules, ctx.book.ui,
-                             {p: prog.label for p, prog in ctx.catalogue.programmes.items()})
+        self.labels = Labels(ctx.book, {p: prog.label for p, prog in ctx.catalogue.programmes.items()})
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
                                       autoescape=True, undefined=jinja2.StrictUndefined,
                                       trim_blocks=True, lstrip_blocks=True)

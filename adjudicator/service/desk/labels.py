@@ -1,30 +1,35 @@
-"""The desk's words: rules/desk.yaml (fields, values, page words) beside messages.yaml `ui` (documents)."""
+"""The desk's words: the claim-file contract's field and value labels as the rulebook read them
+(rules/desk.yaml `fields`, `choices`: one source with the documents), beside the pages' own words
+(desk.yaml `ui`, `payment_timing`) and messages.yaml `ui` (documents)."""
 from __future__ import annotations
 
 import functools
 from pathlib import Path
 
 from ...contract import yamlsafe
-from ...policy.catalogue import rules_dir
+from ...engine.rulebook import Rulebook
 
 LANGS = ("ja", "en")
 
 
 @functools.lru_cache(maxsize=8)
-def _load(root: Path) -> dict:
-    path = root / "desk.yaml"
-    return yamlsafe.load(path.read_text(encoding="utf-8")) if path.exists() else {}
+def _desk_only(root: str) -> dict:
+    """desk.yaml's sections the rulebook does not keep (the pages' words, the payment timing), read from
+    the folder the rulebook was read from."""
+    path = Path(root) / "desk.yaml"
+    data = (yamlsafe.load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+    return {"ui": data.get("ui", {}), "payment_timing": data.get("payment_timing", {"days": 30, "reasons": {}})}
 
 
 class Labels:
-    def __init__(self, rules: str | None, ui: dict, programmes: dict | None = None):
-        data = _load(rules_dir(rules))
-        self.fields: dict = data.get("fields", {})
-        self.choices: dict = data.get("choices", {})
-        self.words: dict = data.get("ui", {})
-        self.doc_ui = ui
+    def __init__(self, book: Rulebook, programmes: dict | None = None):
+        own = _desk_only(book.root)
+        self.fields: dict = book.labels.get("fields", {})
+        self.choices: dict = book.labels.get("choices", {})
+        self.words: dict = own["ui"]
+        self.doc_ui = book.ui
         self.programmes = programmes or {}  # id -> {ja, en}: the catalogue's labels
-        self.payment_timing: dict = data.get("payment_timing", {"days": 30, "reasons": {}})
+        self.payment_timing: dict = own["payment_timing"]
 
     def word(self, key: str, lang: str) -> str:
         entry = self.words.get(key)

@@ -65,10 +65,9 @@ def ledger_search(request: Request, lang: str, page: int = 1):
 
 
 def _row(x: dict) -> dict:
-    """A ledger row with its payment status: a refusal (pays nothing, asks for nothing) is
-    nothing_payable, never 未払."""
-    status = x.get("status") or payment_status(int(x["needs"]), x.get("paid_on"), int(x.get("total_payable") or 0))
-    return dict(x, status=status, recorded_on=x["recorded_at"][:10])
+    """A ledger search row (its `status` is the ledger's payment_status: a refusal, paying nothing and
+    asking for nothing, is nothing_payable, never 未払) with the day it was recorded."""
+    return dict(x, recorded_on=x["recorded_at"][:10])
 
 
 @router.get("/desk/{lang}/ledger/export")
@@ -198,11 +197,10 @@ async def _record_view(request: Request, lang: str, seq: int, replayed: dict | N
     sess = r.session_of(request) or {}
     return r.page(request, "record.html", lang, status=status, rec=rec, row=row, hash_ok=hash_ok, link_ok=link_ok,
                   document=r.document_body(html), replayed=replayed, chain=chain,
-                  rec_status=_row({"needs": len(rec.decision["needs_information"]),
-                                   "paid_on": ((own_state or {}).get("clock") or {}).get("paid_on")
-                                   or (rec.input.get("payment") or {}).get("paid_on"),
-                                   "total_payable": rec.decision["total_payable"],
-                                   "recorded_at": row["recorded_at"]})["status"],
+                  rec_status=payment_status(len(rec.decision["needs_information"]),
+                                            ((own_state or {}).get("clock") or {}).get("paid_on")
+                                            or (rec.input.get("payment") or {}).get("paid_on"),
+                                            rec.decision["total_payable"]),
                   state=current, own_state=own_state, draft=is_draft(own_state), me=sess.get("user"),
                   event=json.loads(row["event_json"])["event"] if row.get("event_json") else None,
                   errors=errors or {}, values=values or {}, reasons=DELAY_REASONS,
