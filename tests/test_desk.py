@@ -517,6 +517,11 @@ def test_a_refusal_reads_nothing_payable_never_unpaid_on_the_work_list_ledger_an
     ledger = desk.get("/desk/en/ledger?claim_id=NG-DESK-REFUSED").text
     cells = re.search(r'<table id="records">.*?</table>', ledger, flags=re.S).group(0)
     assert "nothing payable" in cells and "unpaid" not in cells
+    # the status filter offers every status a row shows, and finds the refusal by its own
+    found = desk.get("/desk/en/ledger?status=nothing_payable").text
+    assert '<option value="nothing_payable" selected>nothing payable</option>' in found
+    assert "NG-DESK-REFUSED" in found
+    assert "NG-DESK-REFUSED" not in desk.get("/desk/en/ledger?status=unpaid").text
     with Ledger(str(desk.path)) as led:
         seq = led.state("NG-DESK-REFUSED")["seq"]
     record = desk.get(f"/desk/ja/ledger/records/{seq}").text

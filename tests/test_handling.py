@@ -177,6 +177,7 @@ def test_a_refusal_has_no_payment_due_it_waits_for_its_second_review(ledger_targ
         assert [rows_[c]["status"] for c in order] == ["unpaid", "unpaid", "nothing_payable"]
         assert {r["claim_id"]: r["status"] for r in led.search()[1]}["Z-REFUSED"] == "nothing_payable"
         assert [r["claim_id"] for r in led.search(status="unpaid")[1]] == ["Z-PAY", "Z-CUT"]  # a refusal is not unpaid
+        assert [r["claim_id"] for r in led.search(status="nothing_payable")[1]] == ["Z-REFUSED"]
         led.review("Z-REFUSED", "return", "根拠を確認", by="bob")
         ref = next(r for r in led.worklist(today=today)[1] if r["claim_id"] == "Z-REFUSED")
         assert ref["to_do"][0] == "returned" and not ref["overdue"]

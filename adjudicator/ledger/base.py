@@ -37,6 +37,17 @@ ROLES = ("handler", "underwriter", "auditor", "admin")
 POOL_KEYS = tuple(PriorPayments.model_fields)
 
 
+# payment_status() in SQL, one predicate per status over claim_state's columns ({t}: the table's prefix):
+# a search by status finds exactly the rows that show that status (tests/test_payment_status_sql.py).
+PAYMENT_STATUSES = ("needs_information", "unpaid", "paid", "nothing_payable")
+_PAYMENT_STATUS_SQL = {
+    "needs_information": "{t}needs > 0",
+    "paid": "({t}needs = 0 AND {t}paid_on IS NOT NULL)",
+    "unpaid": "({t}needs = 0 AND {t}paid_on IS NULL AND {t}total_payable > 0)",  # a refusal is not unpaid
+    "nothing_payable": "({t}needs = 0 AND {t}paid_on IS NULL AND {t}total_payable <= 0)",
+}
+
+
 class LedgerError(RuntimeError):
     """A ledger problem to report to the user; str() is 'field: message' where a field applies."""
 
@@ -897,7 +908,7 @@ class LedgerCore:
     # The desk's search and work list (issue 12), in plain SQL on both backends. The latest record of each
     # claim and its status facts (needs information, paid, review, due date) are read from the side table
     # claim_state that every record keeps (schema 3), so no stored JSON is parsed but the page's.
-    STATUSES = ("needs_information", "unpaid", "paid")
+    STATUSES = PAYMENT_STATUSES
     _DESK_COLUMNS = ("r.seq, r.claim_id, r.policy_number, r.programme, r.period_start, r.recorded_at, r.supersedes, "
                      "r.recorded_by, r.kind, r.decision_json, s.state_json")
 
@@ -953,12 +964,8 @@ class LedgerCore:
         if date_to:
             where.append(f"{col['at']} < ?")
             params.append(_day_after(date_to))
-        if status == "needs_information":
-            where.append("s.needs > 0")
-        elif status == "unpaid":  # a payable amount not paid (a refusal pays nothing: it is not unpaid)
-            where.append("s.needs = 0 AND s.paid_on IS NULL AND s.total_payable > 0")
-        elif status == "paid":
-            where.append("s.paid_on IS NOT NULL")
+        if status is not None:  # the rows' own status (payment_status), read in SQL
+            where.append(_PAYMENT_STATUS_SQL[status].format(t="s."))
         if recorded_by:
             where.append("r.recorded_by = ?")
             params.append(recorded_by)

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from ...contract.load import ClaimError
-from ...ledger.base import payment_status
+from ...ledger.base import PAYMENT_STATUSES, payment_status
 from ...documents.render import render
 from ...ledger import LedgerError, LedgerForbidden
 from ...ledger.handling import EXTENSION_REASONS, is_draft
@@ -45,7 +45,7 @@ def _criteria(q: dict) -> dict:
                 dt.date.fromisoformat(out[key])
             except ValueError:
                 raise r.DeskError(422, "bad_date", out[key]) from None
-    if out.get("status") and out["status"] not in ("needs_information", "unpaid", "paid"):
+    if out.get("status") and out["status"] not in PAYMENT_STATUSES:
         out.pop("status")
     return out
 
@@ -61,7 +61,7 @@ def ledger_search(request: Request, lang: str, page: int = 1):
     pages = max(1, -(-total // PAGE))
     query = "&".join(f"{k}={r.quote(v)}" for k, v in crit.items())
     return r.page(request, "ledger.html", lang, crit=crit, rows=[_row(x) for x in rows], total=total, page=page,
-                  pages=pages, query=query)
+                  pages=pages, query=query, statuses=PAYMENT_STATUSES)
 
 
 def _row(x: dict) -> dict:
