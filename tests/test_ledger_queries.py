@@ -232,3 +232,22 @@ def test_the_work_lists_payment_due_overdue_and_order_on_every_status_combinatio
                      r["needs"], -r["seq"])
     assert [r["claim_id"] for r in got] == [r["claim_id"] for r in sorted(got, key=key)] == pages
     assert sum(r["overdue"] for r in got) and sum(not r["payment_due"] for r in got)
+
+
+def test_audit_list_table_columns_fit_their_widest_cell_wide_characters_counted_twice(ledger_target, capsys):
+    """A long claim id or a Japanese one no longer pushes the columns after it out of line."""
+    from adjudicator.cli.common import _table, _width
+    assert _width("事故-1") == 6 and _width("ｆｋ") == 4 and _width("FK-1") == 4
+    assert _table(["a", "n"], [["事故", "1"], ["x", "1,000"]], right={1}) == ["a         n", "事故      1", "x     1,000"]
+    with Ledger(ledger_target) as ledger:
+        record(ledger, claim_data("A-VERY-LONG-CLAIM-IDENTIFIER-OF-FORTY-CHARS"))
+        record(ledger, claim_data("事故２０２５－１", {"policy": {"policy_number": "FK-2"}}))
+    rc, out, _ = cli(capsys, "audit", "list", "--ledger", ledger_target)
+    assert rc == 0
+    head, *lines, tail = out.rstrip("\n").split("\n")
+    assert tail == "2 record(s)" and len(lines) == 2
+    col = head.index("policy")
+    for ln in lines:   # each row's policy number starts under the header's "policy", wide characters counted
+        prefix = ln[:next(i for i in range(len(ln)) if _width(ln[:i]) == _width(head[:col]))]
+        assert ln[len(prefix):].startswith("FK-"), ln
+    assert head.split() == ["seq", "recorded_at", "claim_id", "policy", "programme", "payable", "by"]

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from .common import _ledger_error, _open_ledger, _recorded, _term
+from .common import _ledger_error, _open_ledger, _recorded, _table, _term
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -158,11 +158,11 @@ def cmd_audit_list(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         _write_csv(rows, _LIST_COLUMNS + ["paid"])
     else:
-        out = [f"{'seq':>7}  {'recorded_at':<32} {'claim_id':<24} {'policy':<16} {'programme':<20} {'payable':>14}  by"]
-        for r in rows:
-            out.append(f"{r['seq']:>7}  {r['recorded_at']:<32} {_term(r['claim_id']):<24} {_term(r['policy_number'] or '-'):<16} "
-                       f"{r['programme']:<20} {r['total_payable']:>14,}  {_term(r['recorded_by'] or '-')}"
-                       + (f"  (replaces {r['supersedes']})" if r["supersedes"] else ""))
+        cells = [[str(r["seq"]), r["recorded_at"], _term(r["claim_id"]), _term(r["policy_number"] or "-"),
+                  r["programme"], f"{r['total_payable']:,}",
+                  _term(r["recorded_by"] or "-") + (f"  (replaces {r['supersedes']})" if r["supersedes"] else "")]
+                 for r in rows]
+        out = _table(["seq", "recorded_at", "claim_id", "policy", "programme", "payable", "by"], cells, right={0, 5})
         out.append(f"{len(rows)} record(s)")
         sys.stdout.write("\n".join(out) + "\n")
     return 0

@@ -47,6 +47,25 @@ def _term(text: object) -> str:
                    for ch in str(text))
 
 
+def _width(text: str) -> int:
+    """Columns a text takes on a terminal: East Asian wide and fullwidth characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:
+    """Lines of a plain-text table whose columns are as wide as their widest cell (cells already made
+    safe with _term); `right`: the columns aligned right (numbers)."""
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for i, c in enumerate(cells):
+            pad = " " * (widths[i] - _width(c)) if i < len(widths) else ""
+            out.append(pad + c if i in right else c + pad)
+        return "  ".join(out).rstrip()
+    return [line(header)] + [line(r) for r in rows]
+
+
 def _ledger_error(exc: Exception) -> int:
     field, sep, msg = str(exc).partition(": ")
     return _fail_input([(field, msg)] if sep else [("ledger", str(exc))])
