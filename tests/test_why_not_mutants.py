@@ -369,3 +369,53 @@ def test_two_suggestions_differing_only_in_a_date_or_a_plan_are_the_same():
     assert not wn._same((d1,), (wn.Change("incident.discovered_on", "set", dt.date(2025, 9, 2)),))
     assert not wn._same((r1,), (wn.Change("incident.reports", "remove", "ppc"),))
     assert not wn._same((d1,), (d1, r1))
+
+
+# ------------------------------------------------------------------ second mutation run (search, supplied_kind)
+def test_max_work_not_a_multiple_of_the_facts_per_run_rounds_the_runs_down():
+    # 22 // 4 facts a run = 5 runs (not 5.5, which would allow a sixth)
+    found, stats = search(fk(TWO_EXCLUSIONS), [target("liability", [INTENT, CRIME])], conf_with(max_work=22))
+    assert found == {"coverage:liability": [[(INTENT, "set", "none"), (CRIME, "set", "none")]]}
+    assert stats == {"evaluated": 5, "complete": False}
+
+
+NAMED_INTENT = {"incident": {"acts": {"intentional": "named_insured"}}}
+
+
+def test_a_pair_lists_its_changes_in_search_order_whichever_improved():
+    # the intent change improves (the exclusion goes); the report added is tried first (claimant-supplied):
+    # each pair lists the report first
+    found, stats = search(fk(merge(NO_REPORTS, NAMED_INTENT)), [target("regulatory_response", [INTENT, "incident.reports"])])
+    assert found == {"coverage:regulatory_response": [
+        [("incident.reports", "add", "mhlw"), (INTENT, "set", "none")], [("incident.reports", "add", "ppc"), (INTENT, "set", "none")],
+        [("incident.reports", "add", "mhlw"), (INTENT, "set", "employee")], [("incident.reports", "add", "ppc"), (INTENT, "set", "employee")]]}
+    assert stats == {"evaluated": 14, "complete": True}
+
+
+def test_pairs_join_only_a_change_that_improved_with_another():
+    # discovered_by and attack.status change nothing for liability: they pair with the intent and crime
+    # changes, never with each other (2 + 2 + 7 + 2 singles, then 2 x 11 + 2 x 9 pairs)
+    found, stats = search(fk(TWO_EXCLUSIONS), [target("liability", [INTENT, CRIME, "incident.discovered_by",
+                                                                     "incident.attack.status"])])
+    assert len(found["coverage:liability"]) == 4
+    assert stats == {"evaluated": 53, "complete": True}
+
+
+def test_a_target_with_a_single_change_found_tries_no_pair_of_facts():
+    # the discovery day moved to the cover start covers; the intent change (status moved) improves, but
+    # a pair of facts changes is not tried once a single one is found
+    claim = fk({"incident": {"discovered_on": "2025-05-01", "occurred_on": "2025-05-01"}})
+    found, stats = search(claim, [target("incident_response", ["incident.discovered_on", INTENT])])
+    assert found == {"coverage:incident_response": [[("incident.discovered_on", "set", dt.date(2025, 5, 5))]]}
+    assert stats == {"evaluated": 4, "complete": True}
+
+
+def test_supplied_kind_reads_on_past_an_entry_of_another_op_or_one_for_absent_fields_only():
+    conf = {"claimant_can_supply": [{"field": "a.b", "op": "add", "kind": "added"},
+                                    {"field": "a.b", "op": "remove", "kind": "removed"},
+                                    {"field": "a.*", "op": "set", "only_if_absent": True, "kind": "given"},
+                                    {"field": "a.c", "op": "set", "kind": "moved"}],
+            "absent_field_kind": "information"}
+    assert wn.supplied_kind(wn.Change("a.b", "remove", 1), {"a": {"b": [1]}}, conf) == "removed"
+    assert wn.supplied_kind(wn.Change("a.c", "set", 2), {"a": {"c": 1}}, conf) == "moved"
+    assert wn.supplied_kind(wn.Change("a.c", "set", 2), {"a": {}}, conf) == "given"

@@ -10,6 +10,7 @@ quantities (labelled, with their reference) that the rules compare against.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,6 +155,29 @@ def claim_fact(claim: Claim, programme: Programme, keep: frozenset | None = None
     if keep is None or "losses.categories" in keep:
         _put(fact, FIELDS["losses.categories"], sorted({line.category for line in claim.losses}))
     return fact
+
+
+# What claim_fact computes from more than its own field: each derived fact (and the plan kind) with the
+# claim-file fields it is computed from (`a.*`: any field under a). Kept beside claim_fact: a change to one
+# of these fields can change the derived fact (why_not.py builds a pair of changes' claim fact from what
+# each change gave alone only where their fields feed no fact in common; tests/test_perf_identity.py).
+DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "plan_kind": ("policy.plan",),
+    "cover.start": ("policy.enrolled_on",),
+    "cover.end": (),
+    "incident.leak.subjects_count": ("incident.leak.subjects",),
+    "incident.evidence_in_period": ("incident.evidence", "incident.evidence_dates.*", "policy.enrolled_on"),
+    "incident.evidence_undated": ("incident.evidence", "incident.evidence_dates.*"),
+    "losses.categories": ("losses",),
+}
+
+
+@functools.lru_cache(maxsize=1024)
+def facts_fed_by(field: str) -> frozenset:
+    """The claim fact paths a change to this claim-file field can change: its own, and the derived ones."""
+    own = {field} if field in FIELDS else set()
+    return frozenset(own | {d for d, sources in DERIVED_FROM.items()
+                            if any(field == s or (s.endswith(".*") and field.startswith(s[:-1])) for s in sources)})
 
 
 def line_fact(index: int, line: LossLine, plan_kind: str, claim: dict | None = None, claim_keys: tuple = ()) -> dict:

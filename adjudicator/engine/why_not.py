@@ -34,7 +34,8 @@ from ..contract.load import ClaimError, ShapeChecked, check_shape
 from ..policy.catalogue import Catalogue, Programme
 from .coverage import RuleOutcome
 from .rulebook import Rulebook
-from .run import StatusRuns, run_rules
+from .facts import facts_fed_by
+from .run import MISSING, StatusRuns, changed_properties, run_rules
 
 # Derived facts are changed through the claim-file fields they are computed from.
 _DERIVED_TO_FIELDS = {
@@ -317,15 +318,26 @@ def search(claim: Claim, book: Rulebook, programme: Programme, targets: list[Tar
     before = {t.key: _blocking(t, base) for t in targets} if base is not None else {}
     improving: dict[str, list[Change]] = {t.key: [] for t in targets}
 
+    # A larger change's claim fact from what each of its single changes gave alone (merged_head). Its
+    # outcome decides whether it can put a target in cover; only then does the changed claim go through
+    # the gate and the rules as itself (a refused one is no suggestion): every suggestion passed the gate,
+    # as before, and the gate is skipped where nothing would be found.
+    base_head = rules_for.base_head if base is not None and rules_for.takes_facts else None
+    deltas: dict[Change, dict] = {}
+
+    def merged(combo: tuple[Change, ...]) -> dict | None:
+        return None if base_head is None else merged_head(base_head, deltas, data, combo)
+
     def size(n: int) -> Any:
         if n == 1:
             return ((c,) for c in singles)
         seen: set = set()
         pairs = []
+        ckey = {c: c.key() for c in singles}
         for t in targets:
             for a in improving[t.key]:
                 for b in singles:
-                    key = tuple(sorted((a.key(), b.key())))
+                    key = (ckey[a], ckey[b]) if ckey[a] <= ckey[b] else (ckey[b], ckey[a])
                     if b.field != a.field and key not in seen:
                         seen.add(key)
                         pairs.append((a, b) if position[a] < position[b] else (b, a))
@@ -335,6 +347,8 @@ def search(claim: Claim, book: Rulebook, programme: Programme, targets: list[Tar
         return all(kinds[c] for c in combo)
 
     has_supply = {t.key: False for t in targets}
+    max_found = int(bounds["max_suggestions"]) * 2
+    target_paths = {t.key: frozenset(t.paths) for t in targets}
     for n in range(1, int(bounds["max_size"]) + 1):
         # a larger change is tried only where no smaller one was found: any at all, or one the claimant can make
         open_targets = [t for t in targets if not has_supply[t.key]]
@@ -343,17 +357,26 @@ def search(claim: Claim, book: Rulebook, programme: Programme, targets: list[Tar
         searched = {t.key: bool(found[t.key]) for t in targets}
         for combo in size(n):
             is_supply = supplied(combo)
-            want = [t for t in open_targets if len(found[t.key]) < int(bounds["max_suggestions"]) * 2
-                    and (is_supply or not searched[t.key]) and any(c.field in t.paths for c in combo)]
+            want = [t for t in open_targets if len(found[t.key]) < max_found
+                    and (is_supply or not searched[t.key]) and any(c.field in target_paths[t.key] for c in combo)]
             if not want:
                 continue
             if runs >= max_runs:
                 complete = False
                 break
             runs += 1
-            outcome = run(combo)
+            head = merged(combo) if n > 1 else None
+            if head is None:
+                outcome = run(combo)
+            else:
+                outcome = rules_for.for_head(head)
+                if any(_met(t, outcome) for t in want):
+                    outcome = run(combo)   # it would be found: as itself, through the gate
             if outcome is None:
                 continue
+            if n == 1 and base_head is not None:
+                head1 = rules_for.last_head
+                deltas[combo[0]] = {k: head1.get(k, MISSING) for k in changed_properties(head1, base_head)}
             for t in want:
                 if _met(t, outcome):
                     if not any(_same(combo, other) for other in found[t.key]):
@@ -364,6 +387,33 @@ def search(claim: Claim, book: Rulebook, programme: Programme, targets: list[Tar
         if not complete:
             break
     return found, {"evaluated": runs, "complete": complete}
+
+
+def merged_head(base_head: dict, deltas: dict[Change, dict], data: dict, combo: tuple[Change, ...]) -> dict | None:
+    """The claim fact of `combo` from the claim fact properties each of its changes changed alone
+    (`deltas`, MISSING: removed), where that is exact: each change passed the gate alone, their fields feed
+    no claim fact property in common (facts.DERIVED_FROM), they changed no property in common, and none
+    creates a part of the claim file the claim lacks (that part's defaults would come with each). Else None."""
+    fed: set = set()
+    props: set = set()
+    for c in combo:
+        d = deltas.get(c)
+        if d is None:
+            return None
+        f = facts_fed_by(c.field)
+        parent = c.field.rpartition(".")[0]
+        if fed & f or props & d.keys() or (parent and not isinstance(_get(data, parent), dict)):
+            return None
+        fed |= f
+        props |= d.keys()
+    head = dict(base_head)
+    for c in combo:
+        for k, v in deltas[c].items():
+            if v is MISSING:
+                head.pop(k, None)
+            else:
+                head[k] = v
+    return head
 
 
 def _same(a: tuple[Change, ...], b: tuple[Change, ...]) -> bool:
