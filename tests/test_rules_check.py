@@ -75,3 +75,33 @@ def test_rules_list_names_what_is_out_of_scope_in_the_asked_language():
     for item in items:
         assert f"{item['item']}: {item['reason']}" in en.stdout
         assert f"{item['item_ja']}: {item['reason_ja']}" in ja.stdout
+
+
+CLOCK = '  days: {value: 30, reference: "000 §18 万一事故にあわれたら(つづき): 請求の手続きを完了した日から原則、30日以内"}'
+
+
+@pytest.mark.parametrize("days", ["", "  days: 30", "  days: {value: 0, reference: x}", "  days: {value: 30, reference: ''}",
+                                  "  days: {value: '30', reference: x}"])
+def test_rules_check_fails_on_a_programme_without_a_sound_payment_clock(tmp_path, days):
+    """The due dates and overdue marks of the work list rest on each programme's payment_clock."""
+    rules = rulebook_with(tmp_path, GOOD)
+    path = rules / "programmes" / "fukuoka-cyber-2025.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert CLOCK in text
+    path.write_text(text.replace(CLOCK, days or "  days: {reference: x}"), encoding="utf-8")
+    r = run_cli("--rules", str(rules), "rules", "check")
+    assert r.returncode == 1, r.stdout
+    assert "programmes/fukuoka-cyber-2025: payment_clock.days needs a whole number of days >= 1" in r.stderr
+
+
+def test_the_payment_clock_comes_from_the_programme_and_an_unknown_programme_gets_the_shortest(tmp_path):
+    from adjudicator.policy.catalogue import load_catalogue
+    rules = rulebook_with(tmp_path, GOOD)
+    path = rules / "programmes" / "jma-support.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "  days: {value: 30," in text
+    path.write_text(text.replace("  days: {value: 30,", "  days: {value: 21,"), encoding="utf-8")
+    cat = load_catalogue(rules)
+    assert cat.payment_clock_days("jma-support") == 21
+    assert cat.payment_clock_days("fukuoka-cyber-2025") == 30
+    assert cat.payment_clock_days("a-programme-since-removed") == 21   # early, never late

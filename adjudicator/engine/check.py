@@ -17,6 +17,7 @@ def check_rulebook(root: str | os.PathLike | None = None) -> list[str]:
     except RulebookError as exc:
         return exc.problems
     catalogue = load_catalogue(root)
+    problems.extend(_payment_clocks(catalogue))
     seen: dict[str, str] = {}
     for rule in book.rules:
         where = f"{rule.source_file}: {rule.id}"
@@ -68,6 +69,17 @@ def check_rulebook(root: str | os.PathLike | None = None) -> list[str]:
 
 
 REFUSALS = ("exclude", "not_cover", "refuse_line")
+
+
+def _payment_clocks(catalogue) -> list[str]:
+    """Every programme states its payment clock (the desk's due dates and overdue marks rest on it)."""
+    out = []
+    for pid, prog in catalogue.programmes.items():
+        node = (prog.data.get("payment_clock") or {}).get("days")
+        days = node.get("value") if isinstance(node, dict) else None
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1 or not str(node.get("reference") or "").strip():
+            out.append(f"programmes/{pid}: payment_clock.days needs a whole number of days >= 1 and its reference")
+    return out
 
 
 def applies_on_a_fact(cond: dict) -> bool:

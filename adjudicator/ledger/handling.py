@@ -24,7 +24,6 @@ REVIEW_STATES = ("none", "pending_review", "approved", "returned")
 FINAL = ("none", "approved")
 # 000 §18 / 004 「万一事故にあわれたら」: the five reasons that allow a longer period (協議のうえ延長)
 EXTENSION_REASONS = ("public_investigation", "expert_appraisal", "disaster_area", "abroad", "special_claim")
-DEFAULT_DAYS = 30
 DEFAULT_WHEN = ("refusal", "cut")
 # Coverage statuses that refuse what a line claimed (needs_information holds it back: not a refusal).
 REFUSING = ("not_covered", "excluded")
@@ -87,12 +86,8 @@ def review_need(decision: dict, catalogue: Catalogue) -> list[dict]:
     return why
 
 
-def clock_days(catalogue: Catalogue | None, programme: str) -> int:
-    if catalogue is None or programme not in catalogue.programmes:
-        return DEFAULT_DAYS
-    spec = catalogue[programme].data.get("payment_clock") or {}
-    days = spec.get("days", DEFAULT_DAYS)
-    return int(days["value"] if isinstance(days, dict) else days)
+def clock_days(catalogue: Catalogue, programme: str) -> int:
+    return catalogue.payment_clock_days(programme)
 
 
 def _empty_clock() -> dict:

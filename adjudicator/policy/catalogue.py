@@ -89,6 +89,11 @@ class Programme:
             return (None if v is None else int(v)), f"policy.{spec['policy_field']}"
         raise ValueError(f"{self.id}: unknown limit spec {spec!r}")
 
+    @property
+    def payment_clock_days(self) -> int:
+        """Days from the completed claim (請求完了日) to the payment due date (rules check requires it)."""
+        return int(value(self.data["payment_clock"]["days"]))
+
     # --- policy period -------------------------------------------------------------------
     @property
     def period_start(self) -> dt.date:
@@ -120,6 +125,13 @@ class Catalogue:
 
     def __getitem__(self, programme_id: str) -> Programme:
         return self.programmes[programme_id]
+
+    def payment_clock_days(self, programme_id: str) -> int:
+        """The programme's payment clock; for a programme this rulebook no longer has (a record from an
+        earlier rulebook), the shortest clock of those it has: a due date can come early, never late."""
+        if programme_id in self.programmes:
+            return self.programmes[programme_id].payment_clock_days
+        return min(p.payment_clock_days for p in self.programmes.values())
 
 
 # The programmes as read, cached between processes like the rulebook (contract/filecache.py): one JSON

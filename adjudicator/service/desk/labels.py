@@ -18,7 +18,7 @@ def _desk_only(root: str) -> dict:
     the folder the rulebook was read from."""
     path = Path(root) / "desk.yaml"
     data = (yamlsafe.load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
-    return {"ui": data.get("ui", {}), "payment_timing": data.get("payment_timing", {"days": 30, "reasons": {}})}
+    return {"ui": data.get("ui", {}), "payment_timing": data.get("payment_timing", {"reasons": {}})}
 
 
 class Labels:
