@@ -105,3 +105,21 @@ def test_the_payment_clock_comes_from_the_programme_and_an_unknown_programme_get
     assert cat.payment_clock_days("jma-support") == 21
     assert cat.payment_clock_days("fukuoka-cyber-2025") == 30
     assert cat.payment_clock_days("a-programme-since-removed") == 21   # early, never late
+
+
+def test_payment_clock_check_boundaries():
+    """In process (mutation testing reaches it): 1 day is the least sound clock; bools, strings, a blank
+    reference and a missing section are refused, each programme named."""
+    from types import SimpleNamespace as NS
+
+    from adjudicator.engine.check import _payment_clocks
+
+    def problems(node):
+        return _payment_clocks(NS(programmes={"p": NS(data={"payment_clock": {"days": node}} if node != "none" else {})}))
+    assert problems({"value": 1, "reference": "r"}) == []
+    assert problems({"value": 30, "reference": "000 §18"}) == []
+    for bad in ({"value": 0, "reference": "r"}, {"value": -5, "reference": "r"}, {"value": True, "reference": "r"},
+                {"value": "30", "reference": "r"}, {"value": 30, "reference": "  "}, {"value": 30}, 30, "none"):
+        assert problems(bad) == ["programmes/p: payment_clock.days needs a whole number of days >= 1 and its reference"], bad
+    two = NS(programmes={"a": NS(data={}), "b": NS(data={"payment_clock": {"days": {"value": 30, "reference": "r"}}})})
+    assert [p.split(":")[0] for p in _payment_clocks(two)] == ["programmes/a"]
