@@ -196,12 +196,15 @@ def run_batch(source: str, out_path: str, workers: int = 1, rules: str | None = 
                             initargs=(rules,) if method == "spawn" else ())
             lines = pool.imap(adjudicate_one, items, chunksize=512)
         try:
-            for line in lines:
-                total += 1
-                is_bad = line.startswith('{"source":')
-                bad += is_bad
-                out.write(line)
-                bar.tick(is_bad)
+            for group in (lines if ledger is not None else ([line] for line in lines)):
+                for line in group:
+                    total += 1
+                    is_bad = line.startswith('{"source":')
+                    bad += is_bad
+                    bar.tick(is_bad)
+                out.write("".join(group))
+                if ledger is not None:  # a committed group reaches the file whole, in one write
+                    out.flush()
         finally:
             if ledger is None and workers > 1:
                 pool.close()
@@ -214,10 +217,11 @@ GROUP_CLAIMS = 256      # claims per ledger transaction (one commit, one fsync) 
 GROUP_SECONDS = 0.25    # ... or fewer, so other writers never wait long for the lock
 
 
-def _with_ledger(items, ledger, rules, recorded_by: str, stats: dict) -> Iterator[str]:
+def _with_ledger(items, ledger, rules, recorded_by: str, stats: dict) -> Iterator[list[str]]:
     """Record claims in input order, in groups: each group is one transaction, and its output lines are
     released only once it has committed (so the output never shows a claim the ledger does not hold).
-    A claim already recorded with the same input is not recorded again: its recorded decision is output."""
+    A claim already recorded with the same input is not recorded again: its recorded decision is output.
+    Yields each committed group's lines."""
     import time
 
     from ..ledger import LedgerDamaged, LedgerError, LedgerUnavailable
@@ -257,4 +261,4 @@ def _with_ledger(items, ledger, rules, recorded_by: str, stats: dict) -> Iterato
                     pending.append(_error_line(item[0], internal_problem(exc)))
                     continue
                 pending.append(ledger.last_decision_json + "\n")  # to_json(decision)'s bytes, as recorded
-        yield from pending
+        yield pending
