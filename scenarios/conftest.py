@@ -175,7 +175,11 @@ def typical_claim(ctx: Ctx, programme: str) -> None:
 @given(parsers.parse('the claim file "{path}"'))
 @given(parsers.parse("請求ファイル「{path}」"))
 def claim_file(ctx: Ctx, path: str) -> None:
-    ctx.claim = yaml.safe_load((HERE.parent / path).read_text(encoding="utf-8"))
+    # only a YAML/JSON file under scenarios/ (the desk runs underwriters' text: no other file is read)
+    full = (HERE.parent / path).resolve()
+    if not full.is_relative_to(HERE.resolve()) or full.suffix.lower() not in (".yaml", ".yml", ".json"):
+        raise ValueError("a claim file must be a YAML or JSON file under scenarios/")
+    ctx.claim = yaml.safe_load(full.read_text(encoding="utf-8"))
 
 
 @given(parsers.parse("the plan is {plan}"))

@@ -223,6 +223,23 @@ def test_a_scenario_may_read_claim_files_only_under_scenarios(tmp_path):
         assert scenario_run.outside_files(bad, root) is not None
     result = scenario_run.run('Feature: x\n  Scenario: y\n    Given the claim file "/etc/passwd"\n')
     assert result["ok"] is False and "/etc/passwd" in result["error"]
+    # steps match in any case and spacing: so does the check (found by the hostile probe)
+    for bad in ('Given the Claim File "/etc/passwd"', 'Given THE CLAIM  FILE "/etc/hostname"', "前提 請求ファイル 「/etc/passwd」"):
+        assert scenario_run.outside_files(bad, root) is not None, bad
+
+
+def test_the_claim_file_step_itself_reads_only_under_scenarios():
+    """The step refuses any other file, whatever text reached it."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("scenario_steps", scenario_run.project_root() / "scenarios" / "conftest.py")
+    steps = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(steps)
+    ctx = steps.Ctx()
+    steps.claim_file(ctx, "scenarios/examples/nagano_seed_example.yaml")
+    assert ctx.claim["claim_id"]
+    for bad in ("/etc/passwd", "../etc/passwd", "rules/desk.yaml", "scenarios/conftest.py"):
+        with pytest.raises(ValueError, match="under scenarios/"):
+            steps.claim_file(ctx, bad)
 
 
 def test_pages_name_bad_requests_in_html_without_a_trace(desk):

@@ -103,7 +103,8 @@ def _error(output: str, work: Path) -> str:
 def outside_files(text: str, root: Path) -> str | None:
     """A claim file a scenario names must be a YAML/JSON file under scenarios/ (no other file is read)."""
     base = (root / "scenarios").resolve()
-    for m in re.finditer(r'claim file "([^"]*)"|請求ファイル「([^」]*)」', text):
+    # steps match in any case (parsers.parse): so does this
+    for m in re.finditer(r'claim\s+file\s+"([^"]*)"|請求ファイル\s*「([^」]*)」', text, re.IGNORECASE):
         name = m.group(1) if m.group(1) is not None else m.group(2)
         path = (root / name).resolve()
         if not path.is_relative_to(base) or path.suffix.lower() not in (".yaml", ".yml", ".json"):
