@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from .limits import DATE_MAX, DATE_MIN, MAX_DAYS, MAX_ID, MAX_INT, MAX_LIST, MAX_LOSS_LINES, MAX_PERSONS, MAX_TEXT
-from .text import describe_char, quote, unsafe_char
+from .text import describe_char, policy_number_char, quote, unsafe_char
 
 Programme = Literal["fukuoka-cyber-2025", "nagano-privacy-2016", "jma-support"]
 Facility = Literal["clinic", "dental_clinic", "hospital", "care_facility"]
@@ -115,6 +115,21 @@ def _free_text(value: str) -> str:
 
 Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 Identifier = Annotated[StrictStr, AfterValidator(_identifier)]
+
+
+def _policy_number(value: str) -> str:
+    """An identifier whose every character is one a reader can tell apart (text.policy_number_char)."""
+    import unicodedata
+    text = unicodedata.normalize("NFKC", value)
+    bad = policy_number_char(text)
+    if bad is not None:
+        raise ValueError(f"letters, digits, space, - _ . / ( ) # and Japanese kana or kanji only (an aggregate is "
+                         f"kept per number: look-alike and invisible characters would open a new one); "
+                         f"{describe_char(text[bad])} at position {bad + 1}")
+    return value
+
+
+PolicyNumber = Annotated[StrictStr, AfterValidator(_identifier), AfterValidator(_policy_number)]
 Text = Annotated[StrictStr, AfterValidator(_free_text)]
 # Every count and amount stays below 2**53, the largest integer the rule engine compares exactly;
 # head counts and day counts have tighter bounds of their own (limits.py).
@@ -129,7 +144,7 @@ class _Strict(BaseModel):
 
 
 class Policy(_Strict):
-    policy_number: Optional[Identifier] = None
+    policy_number: Optional[PolicyNumber] = None
     insured_name: Optional[Annotated[Text, Field(min_length=1, max_length=200)]] = None  # 記名被保険者, documents only
     plan: Optional[Identifier] = None
     facility: Optional[Facility] = None  # required by fukuoka and nagano (limits, eligibility); checked in load.py

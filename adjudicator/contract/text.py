@@ -23,6 +23,25 @@ def unsafe_char(text: str, allow_ideographic_space: bool = False) -> int | None:
     return None
 
 
+def policy_number_char(text: str) -> int | None:
+    """Index of the first character a policy number must not hold (after NFKC), else None.
+
+    Aggregates are kept per policy number, so two numbers that look the same must be the same: only
+    ASCII letters and digits, space and - _ . / ( ) #, and Japanese kana and kanji. Refused: invisible
+    letters (Hangul fillers U+3164/U+FFA0, Braille blank U+2800), combining marks, variation selectors
+    and look-alike letters of other scripts (Cyrillic 'А' beside Latin 'A'). Choice (claims manager):
+    Japanese insurers' policy numbers are alphanumeric; kana and kanji are kept for agents' own codes."""
+    for i, ch in enumerate(text):
+        o = ord(ch)
+        if 0x3099 <= o <= 0x309C:  # kana voicing marks left alone by NFKC: combining look-alikes
+            return i
+        if not ((ch.isascii() and (ch.isalnum() or ch in " -_./()#")) or 0x3041 <= o <= 0x30FF
+                or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or ch == "\u3005"
+                or 0x2010 <= o <= 0x2015 or o in (0x2212, 0xFE63)):  # dashes: the ledger reads them as '-'
+            return i
+    return None
+
+
 def describe_char(ch: str) -> str:
     return f"U+{ord(ch):04X}"
 
