@@ -134,7 +134,11 @@ def test_user_typed_text_is_escaped_everywhere(desk):
     evil = '<script>alert("x")</script>'
     claim = dict(NAGANO, claim_id=evil)
     claim["losses"] = [dict(NAGANO["losses"][0], note=evil)]
+    # a policy number holds only characters a reader can tell apart: markup is refused, escaped
     claim["policy"] = dict(NAGANO["policy"], policy_number=evil)
+    r = desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(claim)})
+    assert r.status_code == 422 and "<script>alert" not in r.text and "policy.policy_number" in r.text
+    claim["policy"] = dict(NAGANO["policy"], policy_number="NP-(1)#2")
     r = desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(claim)})
     assert r.status_code == 200
     assert "<script>alert" not in r.text and "&lt;script&gt;" in r.text

@@ -376,3 +376,17 @@ def test_the_api_reviews_keeps_the_clock_and_lists_the_work_on_either_backend(le
     kinds = rows(ledger_target, "SELECT kind, recorded_by FROM records WHERE claim_id = 'A-REF' ORDER BY seq")
     assert kinds[:3] == [("decision", "hana"), ("clock", "hana"), ("review", "jiro")]
     assert api.get("/api/v1/audit/verify", headers=h["aki"]).json()["ok"]
+
+
+def test_a_payment_date_in_the_claim_file_does_not_pass_the_second_review(ledger_target):
+    """Hostile probe: payment.paid_on in the file stopped the clock of a decision still waiting for its
+    second review, and of a refusal paying nothing; only `clock paid` after approval records it there."""
+    paid = {"payment": {"completed_on": "2025-08-01", "paid_on": "2025-08-20"}}
+    with Ledger(ledger_target) as led:
+        record(led, claim_data("F6-REF", {**REFUSED, **paid}), by="alice")
+        st = led.state("F6-REF")
+        assert st["review"]["state"] == "pending_review"
+        assert st["clock"]["paid_on"] is None and st["clock"]["completed_on"] == "2025-08-01"
+        record(led, claim_data("F6-OK", paid), by="alice")   # final as recorded, pays: the file's date stands
+        ok = led.state("F6-OK")
+        assert ok["review"]["state"] == "none" and ok["total_payable"] > 0 and ok["clock"]["paid_on"] == "2025-08-20"

@@ -155,7 +155,9 @@ def decision_state(previous: dict | None, decision: dict, given: dict, catalogue
         clock["completed_on"] = str(payment["completed_on"])
     if payment.get("delay_reason") and not (clock.get("extension") or {}).get("to"):
         clock["extension"] = {"reason": str(payment["delay_reason"]), "to": None, "agreed_on": None}
-    if payment.get("paid_on"):
+    # a payment date from the file only on a decision final as recorded that pays something: else the
+    # file alone would stop the clock past the second review (hostile probe); `clock paid` records it later
+    if payment.get("paid_on") and not why and decision["total_payable"] > 0:
         clock["paid_on"] = str(payment["paid_on"])
     clock["due_on"] = due_on(clock, clock_days(catalogue, decision["programme"]))
     return {"handler": recorded_by, "decision_seq": seq, "total_payable": decision["total_payable"],
