@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from .limits import DATE_MAX, DATE_MIN, MAX_DAYS, MAX_ID, MAX_INT, MAX_LIST, MAX_LOSS_LINES, MAX_PERSONS, MAX_TEXT
-from .text import describe_char, policy_number_char, quote, unsafe_char
+from .text import describe_char, policy_number_char, policy_number_form, quote, unsafe_char
 
 Programme = Literal["fukuoka-cyber-2025", "nagano-privacy-2016", "jma-support"]
 Facility = Literal["clinic", "dental_clinic", "hospital", "care_facility"]
@@ -119,8 +119,7 @@ Identifier = Annotated[StrictStr, AfterValidator(_identifier)]
 
 def _policy_number(value: str) -> str:
     """An identifier whose every character is one a reader can tell apart (text.policy_number_char)."""
-    import unicodedata
-    text = unicodedata.normalize("NFKC", value)
+    text = policy_number_form(value)
     bad = policy_number_char(text)
     if bad is not None:
         raise ValueError(f"letters, digits, space, - _ . / ( ) # and Japanese kana or kanji only (an aggregate is "

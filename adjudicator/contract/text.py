@@ -2,6 +2,9 @@
 in an error message (a short prefix, every unprintable character escaped)."""
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from .limits import QUOTE_CHARS
 
 IDEOGRAPHIC_SPACE = "\u3000"
@@ -23,8 +26,17 @@ def unsafe_char(text: str, allow_ideographic_space: bool = False) -> int | None:
     return None
 
 
+_DASHES = re.compile("[\u2010-\u2015\u2212\u30fc\uff70\ufe63]")   # dash look-alikes, read as '-'
+
+
+def policy_number_form(value: str) -> str:
+    """A policy number as aggregates compare it, before spaces and case: NFKC (full-width -> ASCII),
+    dash look-alikes -> '-'. One character for one character after NFKC (positions hold)."""
+    return _DASHES.sub("-", unicodedata.normalize("NFKC", value))
+
+
 def policy_number_char(text: str) -> int | None:
-    """Index of the first character a policy number must not hold (after NFKC), else None.
+    """Index of the first character a policy number must not hold (in policy_number_form), else None.
 
     Aggregates are kept per policy number, so two numbers that look the same must be the same: only
     ASCII letters and digits, space and - _ . / ( ) #, and Japanese kana and kanji. Refused: invisible
@@ -36,8 +48,7 @@ def policy_number_char(text: str) -> int | None:
         if 0x3099 <= o <= 0x309C:  # kana voicing marks left alone by NFKC: combining look-alikes
             return i
         if not ((ch.isascii() and (ch.isalnum() or ch in " -_./()#")) or 0x3041 <= o <= 0x30FF
-                or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or ch == "\u3005"
-                or 0x2010 <= o <= 0x2015 or o in (0x2212, 0xFE63)):  # dashes: the ledger reads them as '-'
+                or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or ch == "\u3005"):
             return i
     return None
 

@@ -18,7 +18,6 @@ import os
 import re
 import secrets
 import time
-import unicodedata
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any, Callable, Iterator
 import orjson
 
 from ..contract.claim import Claim, PriorPayments
+from ..contract.text import policy_number_form
 from ..policy.catalogue import Catalogue
 from . import chain, handling
 from .chain import GENESIS, record_hash
@@ -82,7 +82,6 @@ def is_url(target: str) -> bool:
     return str(target).startswith(("postgresql://", "postgres://"))
 
 
-_DASHES = re.compile("[\u2010-\u2015\u2212\u30fc\uff70\ufe63]")
 _SPACE = re.compile(r"\s+")
 
 
@@ -92,8 +91,7 @@ def normalise_policy_number(value: str | None) -> str | None:
     Choice (claims manager): 'fk-conc', ' FK-CONC ' and 'ＦＫ－ＣＯＮＣ' are one policy."""
     if value is None:
         return None
-    text = unicodedata.normalize("NFKC", value)
-    text = _SPACE.sub(" ", _DASHES.sub("-", text)).strip().upper()
+    text = _SPACE.sub(" ", policy_number_form(value)).strip().upper()
     return text or None
 
 
@@ -653,7 +651,7 @@ class LedgerCore:
         """A payment-clock step (handling.clock_step): complete, extend, pause or paid."""
         def step(state, now):
             prog = self._one("SELECT programme FROM claim_state WHERE claim_id = ?", (claim_id,))["programme"]
-            return handling.clock_step(state, action, values, handling.clock_days(catalogue, prog),
+            return handling.clock_step(state, action, values, catalogue.payment_clock_days(prog),
                                        dt.date.fromisoformat(now[:10]))
         return self._handle(claim_id, by, at, step)
 

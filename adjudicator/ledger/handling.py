@@ -86,10 +86,6 @@ def review_need(decision: dict, catalogue: Catalogue) -> list[dict]:
     return why
 
 
-def clock_days(catalogue: Catalogue, programme: str) -> int:
-    return catalogue.payment_clock_days(programme)
-
-
 def _empty_clock() -> dict:
     return {"completed_on": None, "extension": None, "pauses": [], "paused_days": 0, "due_on": None, "paid_on": None}
 
@@ -159,7 +155,7 @@ def decision_state(previous: dict | None, decision: dict, given: dict, catalogue
     # file alone would stop the clock past the second review (hostile probe); `clock paid` records it later
     if payment.get("paid_on") and not why and decision["total_payable"] > 0:
         clock["paid_on"] = str(payment["paid_on"])
-    clock["due_on"] = due_on(clock, clock_days(catalogue, decision["programme"]))
+    clock["due_on"] = due_on(clock, catalogue.payment_clock_days(decision["programme"]))
     return {"handler": recorded_by, "decision_seq": seq, "total_payable": decision["total_payable"],
             "needs": len(decision.get("needs_information") or []),
             "review": {"state": "pending_review" if why else "none", "why": why, "by": None, "at": None, "note": None},
