@@ -305,6 +305,17 @@ def evidence(ctx: Ctx, evidence: str) -> None:
     ctx.incident()["evidence_dates"] = {k: dated["on"] for k in items} if dated else {}
 
 
+@given(parsers.parse("the leak was also made evident by {evidence}, undated"))
+@given(parsers.parse("客観的明白性の措置に {evidence}（日付なし）もある"))
+def more_evidence_undated(ctx: Ctx, evidence: str) -> None:
+    """Adds undated items to the evidence already given, keeping the dates of the others."""
+    added = words("evidence", evidence)
+    items = ctx.incident().setdefault("evidence", [])
+    items.extend(i for i in added if i not in items)
+    dates = ctx.incident().get("evidence_dates") or {}
+    ctx.incident()["evidence_dates"] = {k: v for k, v in dates.items() if k not in added}
+
+
 @given("nothing made the leak evident")
 @given("客観的明白性の措置はない")
 def no_evidence(ctx: Ctx) -> None:

@@ -94,6 +94,30 @@ Feature: All-risk and leak-only plans, leak evidence, regulatory costs and the l
     Then "leak_response" is not covered
     And rule FK-LEAK-ONLY-EVIDENCE fires
 
+  Scenario: An undated notice of a leak no attack caused does not make up for an announcement after the period (000 §9 注1)
+    Given the plan is P2
+    And the cause is human_error
+    And the leak was made evident by public_announcement on 2026-06-01
+    And the leak was also made evident by insurer_notified, undated
+    And the losses are:
+      | category    | amount  |
+      | call_center | 400,000 |
+    When the claim is adjudicated
+    Then "leak_response" is not covered under "000 §9 イ①・注1"
+    And the total payable is 0 yen
+    And rule FK-LEAK-ONLY-EVIDENCE-OUTSIDE-PERIOD fires
+    And rule FK-LEAK-ONLY-EVIDENCE-DATE-NEEDED-INSURER does not fire
+
+  Scenario: An undated notice that a cyber attack occurred, beside an announcement after the period, waits for its date
+    Given the plan is P2
+    And the cause is cyber_attack
+    And the leak was made evident by public_announcement on 2026-06-01
+    And the leak was also made evident by insurer_notified, undated
+    When the claim is adjudicated
+    Then "leak_response" is needs information
+    And incident.evidence_dates.insurer_notified is asked for
+    And rule FK-LEAK-ONLY-EVIDENCE-OUTSIDE-PERIOD does not fire
+
   Scenario: A notice to the insurer with the cause unknown waits for the cause
     Given the plan is P2
     And the claim does not say incident.cause

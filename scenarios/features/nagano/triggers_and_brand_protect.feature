@@ -55,6 +55,22 @@ Feature: Who is insured, claims-made liability and brand protect (004 §4, §5)
     And rule NG-LIAB-CLAIM-BEFORE-ENROLMENT fires
     And rule NG-BP-DISCOVERED-BEFORE-START fires
 
+  Scenario: A leak found before the group period began, apologised for in it: brand protect pays (004 §5), liability does not
+    Given the incident occurred on 2016-04-01 and was discovered on 2016-04-25
+    And damages were first claimed on 2016-04-30
+    And the leak was made evident by apology_letters on 2016-05-10
+    And the losses are:
+      | category         | amount  | persons |
+      | mental_distress  | 250,000 | 5       |
+      | apology_letters  | 200,000 |         |
+    When the claim is adjudicated
+    Then "brand_protect" is covered
+    And "brand_protect" pays 80,000 yen
+    And "liability" is excluded
+    And rule NG-EXC-GEN-9-CLAIM-BEFORE-PERIOD fires
+    And the total payable is 80,000 yen
+    And rule NG-BP-DISCOVERED-BEFORE-START does not fire
+
   Scenario: Paid by the 10th: cover from the 1st of next month
     Given the application was received on 2016-05-10
     When the claim is adjudicated
