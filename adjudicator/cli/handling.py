@@ -16,15 +16,18 @@ def _handling_out(args: argparse.Namespace, seq: int | None, state: dict) -> int
         return 0
     review, clock = state["review"], state["clock"]
     head = f"record {seq}: " if seq is not None else ""
-    print(_term(f"{head}{state['claim_id']}: review {review['state']}"
+    note = (review.get("note") or "").replace("\n", " / ")  # one line: a note cannot forge an output line
+    print(_term(f"{head}{state['claim_id']}: decision record {state.get('decision_seq')}, review {review['state']}"
                 + (f" by {review['by']} at {review['at']}" if review.get("by") else "")
-                + (f" (note: {review['note']})" if review.get("note") else "")
+                + (f" (note: {note})" if note else "")
                 + f"; handler {state.get('handler')}"))
     ext = clock.get("extension") or {}
     print(_term(f"  completed {clock.get('completed_on') or '-'}, due {clock.get('due_on') or '-'}"
                 + (f", extended ({ext['reason']}) to {ext['to']}" if ext.get("to") else "")
                 + (f", paused {clock['paused_days']} day(s)" if clock.get("paused_days") else "")
-                + (f", paid {clock['paid_on']}" if clock.get("paid_on") else "")))
+                + (f", paid {clock['paid_on']}" if clock.get("paid_on") else "")
+                + "".join(f", paid before {p['paid_on']} (of {p['total_payable']:,} yen)"
+                          for p in clock.get("paid_before") or [])))
     for u in state.get("unclaimed") or []:
         mark = u.get("mark")
         print(_term(f"  unclaimed benefit {u['key']}: "
@@ -50,7 +53,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     try:
         with _open_ledger(args) as ledger:
             seq, state = ledger.review(args.claim_id, "approve" if args.approve else "return", args.note,
-                                       by=cli_user())
+                                       by=cli_user(), decision_seq=args.decision)
     except LedgerError as exc:
         return _ledger_error(exc)
     return _handling_out(args, seq, state)
@@ -69,7 +72,7 @@ def cmd_clock(args: argparse.Namespace) -> int:
         with _open_ledger(args) as ledger:
             if args.action == "show":
                 return _handling_out(args, None, ledger.state(args.claim_id))
-            seq, state = ledger.clock(args.claim_id, args.action, values, load_catalogue(args.rules), by=cli_user())
+            seq, state = ledger.clock(args.claim_id, args.action.replace("-", "_"), values, load_catalogue(args.rules), by=cli_user())
     except LedgerError as exc:
         return _ledger_error(exc)
     return _handling_out(args, seq, state)

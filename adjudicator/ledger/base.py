@@ -641,10 +641,12 @@ class LedgerCore:
         return json.loads(rec.row["event_json"])["state"]
 
     def review(self, claim_id: str, action: str, note: str | None, *, by: str,
-               at: str | None = None) -> tuple[int, dict]:
+               at: str | None = None, decision_seq: int | None = None) -> tuple[int, dict]:
         """The second review of the claim's decision: approve (it becomes final) or return it to its
-        handler with a note. The account that recorded the decision may not (handling.NotYours)."""
-        return self._handle(claim_id, by, at, lambda state, now: handling.review_step(state, action, note, by, now))
+        handler with a note. The account that recorded the decision may not (handling.NotYours);
+        decision_seq, the record the reviewer read, must still be the claim's decision (handling.Stale)."""
+        return self._handle(claim_id, by, at, lambda state, now: handling.review_step(state, action, note, by, now,
+                                                                                     decision_seq))
 
     def clock(self, claim_id: str, action: str, values: dict, catalogue: Catalogue, *, by: str,
               at: str | None = None) -> tuple[int, dict]:

@@ -9,7 +9,9 @@ The state of a claim after a record (kept, hashed, in the record's event_json as
   total_payable, needs   from the decision
   review         {"state": none | pending_review | approved | returned, "why": [...], "by", "at", "note"}
   clock          {"completed_on", "extension": {"reason", "to", "agreed_on"} | null,
-                  "pauses": [{"from", "to", "days"}], "paused_days", "due_on", "paid_on"}
+                  "pauses": [{"from", "to", "days"}], "paused_days", "due_on", "paid_on",
+                  "paid_before": [{"paid_on", "total_payable"}] (payments of an earlier decision of the claim
+                  that a re-adjudication raised: the difference is due again)}
   unclaimed      the decision's unclaimed_benefits (請求案内漏れ), each with its key programme:coverage and
                  the handler's mark once recorded: {"action": told (案内済) | declined (請求しない), "on", "by", "at"}
 """
@@ -18,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..contract.limits import DATE_MAX, DATE_MIN
+from ..contract.text import quote, unsafe_char
 from ..policy.catalogue import Catalogue
 
 REVIEW_STATES = ("none", "pending_review", "approved", "returned")
@@ -27,6 +31,8 @@ EXTENSION_REASONS = ("public_investigation", "expert_appraisal", "disaster_area"
 DEFAULT_WHEN = ("refusal", "cut")
 # Coverage statuses that refuse what a line claimed (needs_information holds it back: not a refusal).
 REFUSING = ("not_covered", "excluded")
+NOTE_CHARS = 2000        # a reviewer's note (二次査定の所見)
+PAUSE_NOTE_CHARS = 500   # why the insured's delay stops the clock
 
 
 class HandlingError(ValueError):
@@ -37,13 +43,36 @@ class NotYours(HandlingError):
     """The account may not take this step (it recorded the decision it would review)."""
 
 
+class Stale(HandlingError):
+    """The step names a decision that is no longer the claim's latest (re-adjudicated meanwhile)."""
+
+
 def _date(value: Any, field: str) -> dt.date:
+    """A handling date within the claim file's bounds: a year-1 or year-9999 date is a typing error and
+    would overflow the due date (hostile probe)."""
     if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise HandlingError(f"{field}: expected a date YYYY-MM-DD, got {str(value)[:40]!r}") from None
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise HandlingError(f"{field}: expected a date YYYY-MM-DD, got {quote(str(value))}") from None
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise HandlingError(f"{field}: {day.isoformat()} is outside {DATE_MIN.isoformat()} .. {DATE_MAX.isoformat()}")
+    return day
+
+
+def _note(value: Any, field: str, limit: int, lines: bool) -> str | None:
+    """A free-text note, refused (not cut) when too long or holding control, bidi or zero-width
+    characters; a review note may run over several lines (CRLF read as LF)."""
+    note = str(value or "").replace("\r\n", "\n").strip()
+    if len(note) > limit:
+        raise HandlingError(f"{field}: at most {limit:,} characters (got {len(note):,})")
+    bad = unsafe_char(note.replace("\n", " ") if lines else note, allow_ideographic_space=True)
+    if bad is not None:
+        raise HandlingError(f"{field}: no control, bidi or zero-width characters (U+{ord(note[bad]):04X} at "
+                            f"position {bad + 1})")
+    return note or None
 
 
 def review_need(decision: dict, catalogue: Catalogue) -> list[dict]:
@@ -96,9 +125,12 @@ def due_on(clock: dict, days: int) -> str | None:
     if not clock.get("completed_on"):
         return None
     ext = clock.get("extension")
-    base = _date(ext["to"], "to") if ext and ext.get("to") else \
-        _date(clock["completed_on"], "completed_on") + dt.timedelta(days=days)
-    return (base + dt.timedelta(days=int(clock.get("paused_days") or 0))).isoformat()
+    try:  # stored dates are read as stored (a record made before the bounds may hold any date)
+        base = dt.date.fromisoformat(ext["to"]) if ext and ext.get("to") else \
+            dt.date.fromisoformat(clock["completed_on"]) + dt.timedelta(days=days)
+        return (base + dt.timedelta(days=int(clock.get("paused_days") or 0))).isoformat()
+    except OverflowError:
+        return DATE_MAX.isoformat()
 
 
 BENEFIT_ACTIONS = ("told", "declined")  # 案内済 (the claimant was told) / 請求しない (they declined)
@@ -146,6 +178,12 @@ def decision_state(previous: dict | None, decision: dict, given: dict, catalogue
     `payment` section says (completed_on, delay_reason, paid_on) taking precedence."""
     why = review_need(decision, catalogue)
     clock = dict(previous["clock"]) if previous else _empty_clock()
+    if clock.get("paid_on") and decision["total_payable"] > int(previous.get("total_payable") or 0):
+        # a re-adjudication that raises the payable: what was paid stays on the record and the clock runs
+        # again for the difference (else the extra yen would show as paid and could never be recorded)
+        clock["paid_before"] = list(clock.get("paid_before") or []) + [
+            {"paid_on": clock["paid_on"], "total_payable": int(previous.get("total_payable") or 0)}]
+        clock["paid_on"] = None
     payment = given.get("payment") if isinstance(given, dict) and isinstance(given.get("payment"), dict) else {}
     if payment.get("completed_on"):
         clock["completed_on"] = str(payment["completed_on"])
@@ -173,15 +211,19 @@ def legacy_state(decision: dict, given: dict, catalogue: Catalogue | None, seq: 
     return state
 
 
-def review_step(state: dict, action: str, note: str | None, by: str, at: str) -> tuple[dict, dict]:
-    """(event, new state) of a second review: approve (final) or return to the first handler with a note."""
+def review_step(state: dict, action: str, note: str | None, by: str, at: str,
+                decision_seq: int | None = None) -> tuple[dict, dict]:
+    """(event, new state) of a second review: approve (final) or return to the first handler with a note.
+    `decision_seq`, the record the reviewer read: refused when the claim was re-adjudicated since, so an
+    approval cannot land on a decision the reviewer never saw."""
     if action not in ("approve", "return"):
-        raise HandlingError(f"action: expected approve or return, got {str(action)[:40]!r}")
-    note = (note or "").strip()
-    if len(note) > 2000:
-        raise HandlingError("note: at most 2,000 characters")
+        raise HandlingError(f"action: expected approve or return, got {quote(str(action))}")
+    note = _note(note, "note", NOTE_CHARS, lines=True) or ""
     if action == "return" and not note:
         raise HandlingError("note: say why the decision goes back to its handler")
+    if decision_seq is not None and decision_seq != state.get("decision_seq"):
+        raise Stale(f"decision_seq: the claim's decision is now record {state.get('decision_seq')}, not "
+                    f"{decision_seq}: it was re-adjudicated; read it before reviewing")
     review = state["review"]
     if review["state"] != "pending_review":
         raise HandlingError(f"review: the decision is not waiting for a second review (its review state is "
@@ -190,14 +232,19 @@ def review_step(state: dict, action: str, note: str | None, by: str, at: str) ->
         raise NotYours(f"review: {by} recorded this decision; another handler account must review it")
     new = dict(state, review=dict(review, state="approved" if action == "approve" else "returned", by=by, at=at,
                                   note=note or None))
-    return {"type": "review", "action": action, "note": note or None}, new
+    event = {"type": "review", "action": action, "note": note or None}
+    if decision_seq is not None:
+        event["decision_seq"] = decision_seq
+    return event, new
 
 
 def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date | None = None) -> tuple[dict, dict]:
     """(event, new state) of a payment-clock step:
     complete {completed_on}; extend {reason (one of the five), to (the agreed new due date), agreed_on?};
-    pause {from, to} (a delay the insured caused: the due date moves by its days); paid {paid_on} (only of a
-    final decision that pays something: a payment of nothing would close the clock on nothing)."""
+    pause {from, to, note?} (a delay the insured caused: the due date moves by its days); remove_pause {from}
+    (a pause recorded in error is taken back: both records stay in the chain); paid {paid_on} (only of a
+    final decision that pays something: a payment of nothing would close the clock on nothing; not before
+    the claim was completed nor after today)."""
     clock = dict(state["clock"])
     clock["pauses"] = list(clock.get("pauses") or [])
     if clock.get("paid_on"):
@@ -205,8 +252,12 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
     event: dict[str, Any] = {"type": "clock", "action": action}
     if action == "complete":
         day = _date(values.get("completed_on"), "completed_on")
+        first = min((p["from"] for p in clock["pauses"]), default=None)
+        if first is not None and day.isoformat() > first:
+            raise HandlingError(f"completed_on: a pause from {first} is recorded: the claim was completed before "
+                                f"it (remove the pause first if it was recorded in error)")
         clock["completed_on"] = event["completed_on"] = day.isoformat()
-    elif action in ("extend", "pause", "paid") and not clock.get("completed_on"):
+    elif action in ("extend", "pause", "remove_pause", "paid") and not clock.get("completed_on"):
         raise HandlingError("completed_on: record the day the claim was completed (請求完了日) first")
     elif action == "extend":
         reason = values.get("reason")
@@ -230,12 +281,21 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
             if start < _date(p["to"], "to") and _date(p["from"], "from") < end:
                 raise HandlingError(f"from: overlaps the pause {p['from']} - {p['to']} already recorded")
         pause = {"from": start.isoformat(), "to": end.isoformat(), "days": (end - start).days}
-        note = str(values.get("note") or "").strip()[:500]
+        note = _note(values.get("note"), "note", PAUSE_NOTE_CHARS, lines=False)
         if note:
             pause["note"] = note
         clock["pauses"].append(pause)
         clock["paused_days"] = sum(p["days"] for p in clock["pauses"])
         event.update(pause)
+    elif action == "remove_pause":
+        start = _date(values.get("from"), "from").isoformat()
+        kept = [p for p in clock["pauses"] if p["from"] != start]
+        if len(kept) == len(clock["pauses"]):
+            recorded = ", ".join(f"{p['from']} - {p['to']}" for p in clock["pauses"]) or "none"
+            raise HandlingError(f"from: no pause from {start} is recorded (recorded: {recorded})")
+        clock["pauses"] = kept
+        clock["paused_days"] = sum(p["days"] for p in kept)
+        event["from"] = start
     elif action == "paid":
         if state["review"]["state"] not in FINAL:
             raise HandlingError("paid_on: the decision is not final (second review pending or returned): "
@@ -244,9 +304,16 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
             raise HandlingError("paid_on: the decision pays nothing (total_payable 0): there is no payment to "
                                 "record; re-adjudicate the claim when it pays")
         day = _date(values.get("paid_on") or (today or dt.date.today()), "paid_on")
+        if day.isoformat() < clock["completed_on"]:
+            raise HandlingError(f"paid_on: {day.isoformat()} is before the claim was completed "
+                                f"({clock['completed_on']})")
+        if today is not None and day > today:
+            raise HandlingError(f"paid_on: {day.isoformat()} is after today ({today.isoformat()}): record a "
+                                f"payment once it is made")
         clock["paid_on"] = event["paid_on"] = day.isoformat()
     else:
-        raise HandlingError(f"action: expected complete, extend, pause or paid, got {str(action)[:40]!r}")
+        raise HandlingError(f"action: expected complete, extend, pause, remove_pause or paid, got "
+                            f"{quote(str(action))}")
     clock["due_on"] = due_on(clock, days)
     return event, dict(state, clock=clock)
 

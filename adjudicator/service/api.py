@@ -209,7 +209,7 @@ def _handling_error(exc: LedgerError) -> ApiError:
     field, _, msg = str(exc).partition(": ")
     if msg.startswith("no ledger record"):
         return ApiError(404, "not_found", msg)
-    if "not waiting" in msg or "clock has stopped" in msg or "not final" in msg:
+    if "not waiting" in msg or "clock has stopped" in msg or "not final" in msg or field == "decision_seq":
         return ApiError(409, "conflict", msg, [(field, msg)])
     return ApiError(422, "invalid_request", msg or str(exc), [(field, msg)])
 
@@ -217,6 +217,8 @@ def _handling_error(exc: LedgerError) -> ApiError:
 class ReviewRequest(BaseModel):
     action: Literal["approve", "return"]
     note: Optional[str] = None
+    # the decision record the reviewer read (handling.decision_seq): 409 if the claim was re-adjudicated since
+    decision_seq: Optional[int] = Field(default=None, ge=1, le=2**63 - 1)
 
 
 class BenefitRequest(BaseModel):
@@ -228,7 +230,7 @@ class BenefitRequest(BaseModel):
 
 
 class ClockRequest(BaseModel):
-    action: Literal["complete", "extend", "pause", "paid"]
+    action: Literal["complete", "extend", "pause", "remove_pause", "paid"]
     completed_on: Optional[dt.date] = None
     reason: Optional[Literal["public_investigation", "expert_appraisal", "disaster_area", "abroad",
                              "special_claim"]] = None
@@ -259,7 +261,8 @@ async def review_claim(claim_id: str, request: Request, user: dict = Depends(req
     ctx = _ctx(request)
     try:
         seq, state = await run_in_threadpool(lambda: ctx.ledger().review(claim_id, req.action, req.note,
-                                                                         by=user["name"]))
+                                                                         by=user["name"],
+                                                                         decision_seq=req.decision_seq))
     except LedgerError as exc:
         raise _handling_error(exc) from None
     return {"seq": seq, **state}

@@ -81,6 +81,11 @@ class Pause(_Out):
     note: Optional[str] = None
 
 
+class PaidBefore(_Out):
+    paid_on: str
+    total_payable: int
+
+
 class Clock(_Out):
     completed_on: Optional[str]
     extension: Optional[Extension]
@@ -88,6 +93,8 @@ class Clock(_Out):
     paused_days: int
     due_on: Optional[str]
     paid_on: Optional[str]
+    # payments of an earlier decision of the claim that a re-adjudication raised: the difference is due again
+    paid_before: list[PaidBefore] = []
 
 
 class BenefitMark(_Out):
