@@ -201,3 +201,12 @@ def test_the_cli_review_names_its_decision_and_a_pause_can_be_taken_back(tmp_pat
     assert rc == 0 and "due 2025-08-31" in out
     rc, out = run("clock", "complete", "CLI-T1", "--on", "0001-01-01")
     assert rc == 2 and "completed_on: 0001-01-01 is outside 1900-01-01 .. 2199-12-31" in out and "Traceback" not in out
+
+
+def test_an_unrecorded_document_of_a_decision_that_needs_review_is_a_draft(tmp_path):
+    client, h, _ = _api(tmp_path)
+    cut = client.post("/api/v1/adjudicate?format=text&lang=en", json=_wire(claim_data("API-D1", CUT)), headers=h["h1"])
+    assert cut.status_code == 200 and "DRAFT" in cut.text and "will be made" not in cut.text
+    plain = client.post("/api/v1/adjudicate?format=text&lang=en", json=_wire(claim_data("API-D2", SMALL)),
+                        headers=h["h1"])
+    assert plain.status_code == 200 and "DRAFT" not in plain.text and "will be made" in plain.text

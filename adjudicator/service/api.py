@@ -17,6 +17,7 @@ from ..decide import ENGINE_VERSION, decide, to_json
 from ..documents.render import render
 from ..engine.rulebook import RulebookError, load_rulebook
 from ..ledger import LedgerError, LedgerForbidden
+from ..ledger.handling import review_need
 from ..policy.catalogue import load_catalogue, value
 from ..policy.claims import parse_claim
 from ..policy.premium import quote as premium_quote
@@ -162,7 +163,10 @@ async def adjudicate(request: Request, record: bool = False, readjudicate: bool 
     if format == "json":
         return Response(to_json(decision, pretty=True), media_type=MEDIA["json"], headers=headers)
 
-    draft = seq is not None and ctx.ledger().state(decision["claim_id"])["draft"]  # waits for its second review
+    # a recorded decision waits for its second review; an unrecorded one that would need it is never shown
+    # as a final notice either (a probe must not print a 支払通知 the ledger holds as pending; hostile probe)
+    draft = ctx.ledger().state(decision["claim_id"])["draft"] if seq is not None else \
+        bool(review_need(decision, ctx.catalogue))
 
     def document() -> str:
         with ENGINE_LOCK:
