@@ -77,6 +77,6 @@ def test_cover_that_never_attached_is_not_covered_not_zero():
         assert d["coverages"][cov]["status"] == "not_covered", cov
         assert d["coverages"][cov]["reasons"][0]["rule"] in ("FK-PERIOD-DISCOVERED-BEFORE-START", "FK-LIAB-CLAIM-BEFORE-START")
     # leak-only evidence not met: the leak costs are not covered (and say why)
-    d = adjudicate(merge(BASES["fukuoka-cyber-2025"], {"policy": {"plan": "P3"}, "incident": {"evidence": []}}))
+    d = adjudicate(merge(BASES["fukuoka-cyber-2025"], {"policy": {"plan": "P3"}, "incident": {"evidence": [], "reports": []}}))
     assert d["coverages"]["leak_response"]["status"] == "not_covered"
     assert d["coverages"]["leak_response"]["reasons"][0]["rule"] == "FK-LEAK-ONLY-EVIDENCE"

@@ -97,7 +97,7 @@ def test_one_dated_apology_in_the_period_settles_it_whatever_the_other_lacks():
 
 
 def test_leak_only_evidence_without_a_date_asks_for_it_and_a_dated_one_pays():
-    p2 = {"policy": {"plan": "P2"}, "incident": {"evidence": ["apology_letters"], "evidence_dates": None}}
+    p2 = {"policy": {"plan": "P2"}, "incident": {"evidence": ["apology_letters"], "evidence_dates": None, "reports": []}}
     d = adjudicate(merge(FK, p2))
     assert d["coverages"]["leak_response"]["status"] == "needs_information"
     assert [n["field"] for n in d["needs_information"]] == ["incident.evidence_dates.apology_letters"]

@@ -58,6 +58,7 @@ Feature: All-risk and leak-only plans, leak evidence, regulatory costs and the l
   Scenario: A personal-information leak on the leak-only plan must be made evident for its leak costs (000 §9 イ①・注1)
     Given the plan is P2
     And nothing made the leak evident
+    And no report was made
     When the claim is adjudicated
     Then "leak_response" is not covered under "000 §9 イ①・注1"
     And "leak_response" pays 0 yen
@@ -66,6 +67,7 @@ Feature: All-risk and leak-only plans, leak evidence, regulatory costs and the l
   Scenario: The 注1 marker sits on the leak-cost row, not on liability: damages are paid without the evidence
     Given the plan is P2
     And nothing made the leak evident
+    And no report was made
     When the claim is adjudicated
     Then "liability" is covered
     And "liability" pays 1,000,000 yen
@@ -76,6 +78,7 @@ Feature: All-risk and leak-only plans, leak evidence, regulatory costs and the l
     Given the plan is P2
     And the cause is <cause>
     And the leak was made evident by insurer_notified on 2025-09-03
+    And no report was made
     When the claim is adjudicated
     Then "leak_response" is <status>
     And "liability" is covered
@@ -90,6 +93,7 @@ Feature: All-risk and leak-only plans, leak evidence, regulatory costs and the l
     Given the plan is P2
     And the attack is ruled_out
     And the leak was made evident by insurer_notified
+    And no report was made
     When the claim is adjudicated
     Then "leak_response" is not covered
     And rule FK-LEAK-ONLY-EVIDENCE fires
@@ -99,6 +103,7 @@ Feature: All-risk and leak-only plans, leak evidence, regulatory costs and the l
     And the cause is human_error
     And the leak was made evident by public_announcement on 2026-06-01
     And the leak was also made evident by insurer_notified, undated
+    And no report was made
     And the losses are:
       | category    | amount  |
       | call_center | 400,000 |
@@ -117,6 +122,24 @@ Feature: All-risk and leak-only plans, leak evidence, regulatory costs and the l
     Then "leak_response" is needs information
     And incident.evidence_dates.insurer_notified is asked for
     And rule FK-LEAK-ONLY-EVIDENCE-OUTSIDE-PERIOD does not fire
+
+  Scenario: A report to the PPC the claim records, but not as evidence, is asked for, not refused (000 §9 注1④)
+    Given the plan is P2
+    And nothing made the leak evident
+    And reports were made to ppc
+    When the claim is adjudicated
+    Then "leak_response" is needs information under "000 §9 イ①・注1④"
+    And incident.evidence is asked for
+    And rule FK-LEAK-ONLY-EVIDENCE-REPORT-NOT-LISTED fires
+    And rule FK-LEAK-ONLY-EVIDENCE does not fire
+
+  Scenario: The same report listed as evidence in the period pays the leak costs
+    Given the plan is P2
+    And reports were made to ppc
+    And the leak was made evident by authority_report on 2025-09-03
+    When the claim is adjudicated
+    Then "leak_response" is covered
+    And rule FK-LEAK-ONLY-EVIDENCE-REPORT-NOT-LISTED does not fire
 
   Scenario: A notice to the insurer with the cause unknown waits for the cause
     Given the plan is P2
