@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import pwd
 import socket
 import stat
 import subprocess
@@ -212,6 +213,62 @@ def test_lookups_and_searches_at_the_edges_on_both_backends(ledger_target, capsy
     assert rc == 2 and err.strip() == f"no ledger record with sequence number {HUGE}"
     if not is_pg(ledger_target):
         assert ledger_target not in err
+
+
+# ------------------------------------------------------------- the CLI: who records, terminal lines
+def test_the_cli_records_as_the_os_account_whatever_logname_says(tmp_path, capsys, monkeypatch):
+    from adjudicator.cli import cli_user
+    me = pwd.getpwuid(os.getuid()).pw_name
+    monkeypatch.setenv("LOGNAME", "alice")
+    monkeypatch.setenv("USER", "alice")
+    monkeypatch.setenv("LNAME", "alice")
+    monkeypatch.setenv("USERNAME", "alice")
+    assert cli_user() == f"cli:{me}"
+    path = str(tmp_path / "l.sqlite")
+    (tmp_path / "c.json").write_text(json.dumps(claim_data("ID-1"), default=str), encoding="utf-8")
+    rc, _, err = cli(capsys, "adjudicate", tmp_path / "c.json", "--record", "--ledger", path)
+    assert rc == 0, err
+    with Ledger(path) as led:
+        assert led.find("ID-1").row["recorded_by"] == f"cli:{me}"
+
+
+def test_a_table_cell_cannot_forge_a_line(tmp_path, capsys):
+    path = str(tmp_path / "l.sqlite")
+    with Ledger(path) as led:
+        record(led, claim_data("T-1"), by="x\n FAKE   2026-01-01  T-2\rY\tZ")
+    rc, out, _ = cli(capsys, "audit", "list", "--ledger", path)
+    lines = out.splitlines()
+    assert rc == 0 and len(lines) == 3 and lines[2] == "1 record(s)", out  # the header, the record, the count
+    assert "x\\u000a FAKE" in lines[1] and "\\u000dY\\u0009Z" in lines[1]
+    assert "\r" not in out and "\t" not in out
+
+
+# The CLI as another OS account: the real uid set to it (what os.getuid() answers and the account
+# database names), the effective uid kept, so this test's interpreter under /root stays readable.
+AS_ACCOUNT = "import os, sys; os.setreuid(int(sys.argv[1]), -1); from adjudicator.cli import main; " \
+             "sys.exit(main(sys.argv[2:]))"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running commands as other OS accounts needs root")
+def test_the_second_review_is_by_another_os_account_not_another_logname(tmp_path):
+    """Real accounts: root records; root calling itself bob may not approve; `daemon` calling itself
+    root may, and the ledger says daemon."""
+    ledger, claim = str(tmp_path / "l.sqlite"), tmp_path / "c.json"
+    claim.write_text(json.dumps(claim_data("ACC-1", REFUSED), default=str), encoding="utf-8")
+
+    def run(account: str, name: str, *args) -> subprocess.CompletedProcess:
+        env = dict(os.environ, LOGNAME=name, USER=name, ADJUDICATOR_LEDGER=ledger)
+        return subprocess.run([sys.executable, "-c", AS_ACCOUNT, str(pwd.getpwnam(account).pw_uid), *map(str, args)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+
+    r = run("root", "root", "adjudicate", claim, "--record")
+    assert r.returncode == 0, r.stderr
+    r = run("root", "bob", "review", "ACC-1", "--approve", "--note", "ok")
+    assert r.returncode == 2 and r.stderr.startswith("review: cli:root recorded this decision"), r.stderr
+    r = run("daemon", "root", "review", "ACC-1", "--approve", "--note", "ok")
+    assert r.returncode == 0 and "review approved by cli:daemon" in r.stdout, r.stderr
+    with Ledger(ledger) as led:
+        assert [r["recorded_by"] for r in led.list_records(claim="ACC-1")] == ["cli:root", "cli:daemon"]
 
 
 def test_a_new_ledger_file_is_owner_only_with_its_wal(tmp_path):
