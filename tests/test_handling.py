@@ -216,28 +216,35 @@ def test_verify_catches_an_altered_review_record(ledger_target):
     assert not ok and f"record seq {seq} (T2) was altered" in msg
 
 
+def as_account(monkeypatch, name: str) -> None:
+    """The CLI's commands as OS account `name` (the CLI reads the account, not $LOGNAME:
+    test_api_hostile.py runs them as real accounts)."""
+    from adjudicator.cli import common
+    monkeypatch.setattr(common, "os_account", lambda: name)
+
+
 def test_the_cli_reviews_and_keeps_the_clock(ledger_target, tmp_path, capsys, monkeypatch):
     from ledger_support import claim_file, cli, cli_json
     monkeypatch.setenv("ADJUDICATOR_LEDGER", ledger_target)
-    monkeypatch.setenv("LOGNAME", "alice")
+    as_account(monkeypatch, "alice")
     rc, out, err = cli(capsys, "adjudicate", claim_file(tmp_path, "CLI-R", REFUSED), "--record", "--format", "text",
                        "--lang", "en")
     assert rc == 0, err
     assert out.splitlines()[0] == "Coverage decision (DRAFT)" and "It is not a payment notice." in out
     rc, out, err = cli(capsys, "review", "CLI-R", "--approve")
     assert rc == 2 and err.startswith("review: cli:alice recorded this decision") and out == ""
-    monkeypatch.setenv("LOGNAME", "bob")
+    as_account(monkeypatch, "bob")
     rc, out, err = cli(capsys, "review", "CLI-R", "--return")
     assert rc == 2 and err.startswith("note: ")
     st = cli_json(capsys, "review", "CLI-R", "--return", "--note", "check the fine", "--format", "json")
     assert st["review"]["state"] == "returned" and st["review"]["by"] == "cli:bob"
-    monkeypatch.setenv("LOGNAME", "alice")
+    as_account(monkeypatch, "alice")
     rc, out, err = cli(capsys, "adjudicate", claim_file(tmp_path, "CLI-R", REFUSED), "--readjudicate")
     assert rc == 0, err
-    monkeypatch.setenv("LOGNAME", "bob")
+    as_account(monkeypatch, "bob")
     rc, out, err = cli(capsys, "review", "CLI-R", "--approve")
     assert rc == 0 and "review approved by cli:bob" in out
-    monkeypatch.setenv("LOGNAME", "alice")
+    as_account(monkeypatch, "alice")
     rc, out, err = cli(capsys, "adjudicate", claim_file(tmp_path, "CLI-K"), "--record")
     rc, out, err = cli(capsys, "clock", "complete", "CLI-K", "--on", "2025-08-01")
     assert rc == 0 and "due 2025-08-31" in out
@@ -263,7 +270,7 @@ def test_the_cli_reviews_and_keeps_the_clock(ledger_target, tmp_path, capsys, mo
     assert [c["claim_id"] for c in wl["claims"]] == ["CLI-K"]
     rc, out, err = cli(capsys, "worklist", "--today", "2025-10-01")
     assert rc == 0 and "未払 CLI-K  due 2025-09-04" in out
-    monkeypatch.setenv("LOGNAME", "carol")
+    as_account(monkeypatch, "carol")
     assert cli_json(capsys, "worklist", "--format", "json")["total"] == 0
     assert cli_json(capsys, "worklist", "--all", "--format", "json")["total"] == 1
     rc, out, err = cli(capsys, "worklist", "--today", "tomorrow")

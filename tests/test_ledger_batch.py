@@ -64,7 +64,7 @@ def test_batch_records_in_order_and_pays_each_pool_once(ledger_target, tmp_path,
         ok, msg = ledger.verify()
         assert ok and msg.startswith(f"{len(good)} records"), msg
         assert [r["claim_id"] for r in ledger.list_records()] == [d["claim_id"] for d in good]
-        assert {r["recorded_by"] for r in ledger.list_records()} == {"cli:" + __import__("getpass").getuser()}
+        assert {r["recorded_by"] for r in ledger.list_records()} == {"cli:" + __import__("pwd").getpwuid(__import__("os").getuid()).pw_name}
 
 
 def test_a_rerun_resumes_writing_the_recorded_decisions(ledger_target, tmp_path, capsys):

@@ -32,19 +32,30 @@ def _read_input(name: str) -> dict:
     return read_claim_file(name)
 
 
-def cli_user() -> str:
-    """Who records from the command line: cli:<OS user name>."""
-    import getpass
+def os_account() -> str:
+    """The name of the OS account this process runs as, from the account database: never from
+    $LOGNAME or $USER, which any caller sets (getpass reads them first: anyone could be anyone,
+    and the second review's "not the recording account" meant nothing). A name that is not plain
+    printable text (a control or format character from a hand-edited passwd) is the uid."""
+    import pwd
+    uid = os.getuid()
     try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return f"cli:uid-{os.getuid()}"
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid-{uid}"
+    return name if name and name.isprintable() and name.strip() == name else f"uid-{uid}"
+
+
+def cli_user() -> str:
+    """Who records from the command line: cli:<OS account name> (os_account)."""
+    return f"cli:{os_account()}"
 
 
 def _term(text: object) -> str:
-    """Text for a terminal: control and format characters (escape sequences, bidi overrides) escaped."""
-    return "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\n\t" else f"\\u{ord(ch):04x}"
-                   for ch in str(text))
+    """Text for one terminal line: control and format characters (escape sequences, bidi overrides,
+    and newline, carriage return, tab: a value must not start a line of its own in a table) escaped.
+    Every caller prints one line; multi-line output is lines each made safe apart."""
+    return "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") else f"\\u{ord(ch):04x}" for ch in str(text))
 
 
 def _width(text: str) -> int:

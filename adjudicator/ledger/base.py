@@ -35,6 +35,7 @@ from .chain import GENESIS, record_hash
 SCHEMA_VERSION = 3
 ROLES = ("handler", "underwriter", "auditor", "admin")
 POOL_KEYS = tuple(PriorPayments.model_fields)
+MAX_SEQ = 2 ** 63 - 1  # a sequence number is a signed 64-bit integer on both backends
 
 
 # payment_status() in SQL, one predicate per status over claim_state's columns ({t}: the table's prefix):
@@ -426,13 +427,13 @@ class LedgerCore:
     def find(self, ident: str | None = None, seq: int | None = None) -> Record:
         """The record with sequence number `seq`, or the latest record of claim id `ident` (an
         all-digit claim id is a claim id: the caller says which it means, nothing is guessed)."""
-        if seq is not None:
-            row = self._one("SELECT * FROM records WHERE seq = ?", (seq,))
+        if seq is not None:  # beyond 64 bits no record can be: neither backend may be asked (an overflow)
+            row = self._one("SELECT * FROM records WHERE seq = ?", (seq,)) if 0 < seq <= MAX_SEQ else None
         else:
             row = self._one("SELECT * FROM records WHERE claim_id = ? ORDER BY seq DESC LIMIT 1", (ident,))
-        if row is None:
+        if row is None:  # the ledger's file or URL is the server's business: not said
             what = f"with sequence number {seq}" if seq is not None else f"for claim id {ident!r}"
-            raise LedgerError(f"no ledger record {what} in {self.where}")
+            raise LedgerError(f"no ledger record {what}")
         return self._record(row)
 
     def exists(self, claim_id: str) -> int | None:
@@ -630,7 +631,7 @@ class LedgerCore:
         with seq (its latest record), claim_id and draft (documents say 案 / draft)."""
         row = self._one("SELECT seq, state_json FROM claim_state WHERE claim_id = ?", (claim_id,))
         if row is None:
-            raise LedgerError(f"claim_id: no ledger record for claim id {claim_id!r} in {self.where}")
+            raise LedgerError(f"claim_id: no ledger record for claim id {claim_id!r}")
         state = json.loads(row["state_json"])
         return dict(state, claim_id=claim_id, seq=row["seq"], draft=handling.is_draft(state))
 
@@ -676,7 +677,7 @@ class LedgerCore:
             prev = self._one("SELECT * FROM records WHERE claim_id = ? ORDER BY seq DESC LIMIT 1", (claim_id,))
             state = self._state(claim_id) if prev is not None else None
             if prev is None or state is None:
-                raise LedgerError(f"claim_id: no ledger record for claim id {claim_id!r} in {self.where}")
+                raise LedgerError(f"claim_id: no ledger record for claim id {claim_id!r}")
             now = at or _now()
             try:
                 event, new_state = step(state, now)
@@ -888,9 +889,10 @@ class LedgerCore:
         if since:
             where.append("recorded_at >= ?")
             params.append(since)
-        if until:
+        bound = (_day_after(until) if len(until) == 10 else until) if until else None
+        if bound:
             where.append("recorded_at < ?")
-            params.append(_day_after(until) if len(until) == 10 else until)
+            params.append(bound)
         sql = ("SELECT seq, claim_id, policy_key, programme, period_start, recorded_at, recorded_by, supersedes, "
                "paid_json, decision_json, hash FROM records" + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY seq")
@@ -961,9 +963,10 @@ class LedgerCore:
         if date_from:
             where.append(f"{col['at']} >= ?")
             params.append(date_from)
-        if date_to:
+        bound = _day_after(date_to, "date_to") if date_to else None
+        if bound:
             where.append(f"{col['at']} < ?")
-            params.append(_day_after(date_to))
+            params.append(bound)
         if status is not None:  # the rows' own status (payment_status), read in SQL
             where.append(_PAYMENT_STATUS_SQL[status].format(t="s."))
         if recorded_by:
@@ -1059,7 +1062,7 @@ class LedgerCore:
         key = normalise_policy_number(policy_number)
         records = self.list_records(policy=policy_number)
         if not records:
-            raise LedgerError(f"policy: no record of policy {key!r} in {self.where}")
+            raise LedgerError(f"policy: no record of policy {key!r} in the ledger")
         current = {}
         for r in records:  # the latest record of each claim id counts
             current[r["claim_id"]] = r
@@ -1211,11 +1214,14 @@ def _to_do(row: dict, payment_due: bool) -> list[str]:
     return out
 
 
-def _day_after(day: str) -> str:
+def _day_after(day: str, field: str = "until") -> str | None:
+    """The exclusive upper bound of a search up to `day` included; None after the last day a date
+    can name (9999-12-31): no upper bound (its day after overflows)."""
     try:
-        return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+        last = dt.date.fromisoformat(day)
     except ValueError:
-        raise LedgerError(f"until: expected a date YYYY-MM-DD, got {day!r}") from None
+        raise LedgerError(f"{field}: expected a date YYYY-MM-DD, got {day!r}") from None
+    return None if last == dt.date.max else (last + dt.timedelta(days=1)).isoformat()
 
 
 def retrying(fn: Callable[[], Any], is_busy: Callable[[BaseException], bool], what: str, deadline_s: float):

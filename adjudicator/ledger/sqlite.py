@@ -65,6 +65,9 @@ class SQLiteLedger(LedgerCore):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.new")
         try:
+            # owner-only: the ledger holds personal data and token hashes; SQLite gives its -wal and
+            # -shm the database file's mode
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             self.db = sqlite3.connect(str(tmp), isolation_level=None)
             self.db.row_factory = _dict_row
             self.db.execute("PRAGMA journal_mode = WAL")

@@ -5,7 +5,7 @@ import datetime as dt
 import json
 from typing import Any, Literal, Optional
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -17,6 +17,7 @@ from ..decide import ENGINE_VERSION, decide, to_json
 from ..documents.render import render
 from ..engine.rulebook import RulebookError, load_rulebook
 from ..ledger import LedgerError, LedgerForbidden
+from ..ledger.base import MAX_SEQ
 from ..ledger.handling import review_need
 from ..policy.catalogue import load_catalogue, value
 from ..policy.claims import parse_claim
@@ -40,6 +41,7 @@ ERROR = {400: "malformed JSON (or a body that is not UTF-8)", 401: "missing or u
          403: "the token's role may not do this", 404: "no such claim, record, policy or programme",
          409: "the claim's state forbids it (already recorded, nothing pending, clock stopped)",
          413: "the request body is over the configured size (default 1 MiB); refused before it is parsed",
+         415: "the body's Content-Type is not JSON (application/json; none given is read as JSON)",
          422: "a field, parameter or claim is not valid: one problem per field, named as the CLI names it",
          500: "the server could not complete the request (no detail; the trace stays in the server log)"}
 
@@ -48,7 +50,8 @@ def _doc(model: type[BaseModel], *statuses: int, login: bool = True, description
     """The route's OpenAPI responses: its 200 body, and the error body for each 4xx/5xx it can give.
     response_model=None: the body is served as the route builds it; tests/test_openapi.py holds real
     responses to the documented schema."""
-    codes = sorted({*statuses, 500, *((401, 403, 422) if login else ())})  # health: no parameter, no login
+    codes = sorted({*statuses, 500, *((401, 403, 422) if login else ()),  # health: no parameter, no login
+                    *((415,) if 413 in statuses else ())})  # a route that reads a body reads JSON
     return {"response_model": None,
             "responses": {200: {"model": model, "description": description},
                           **{s: {"model": ErrorBody, "description": ERROR[s]} for s in codes}}}
@@ -73,8 +76,19 @@ def require(permission: str):
     return check
 
 
+def _is_json(content_type: str | None) -> bool:
+    """No Content-Type, application/json or application/<...>+json, with any parameters."""
+    media = (content_type or "application/json").partition(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 async def _body(request: Request) -> bytes:
-    """The request body, refused with 413 above the configured size before anything is parsed."""
+    """A JSON route's request body: refused with 415 when it says it is not JSON (a form or text
+    posted here is a mistake, not a claim), with 413 above the configured size, before anything
+    is parsed."""
+    if not _is_json(request.headers.get("content-type")):
+        raise ApiError(415, "unsupported_media_type", "the request body must be JSON: send it with "
+                       f"Content-Type: application/json, not {request.headers['content-type'][:100]!r}")
     limit = _ctx(request).settings.max_body
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
@@ -135,7 +149,7 @@ def health(request: Request) -> dict:
                               "content": {m: {"schema": {"type": "string", "description": "the decision document"}}
                                           for m in MEDIA.values() if m != "application/json"}},
                         **{s: {"model": ErrorBody, "description": ERROR[s]}
-                           for s in (400, 401, 403, 409, 413, 422, 500)}})
+                           for s in (400, 401, 403, 409, 413, 415, 422, 500)}})
 async def adjudicate(request: Request, record: bool = False, readjudicate: bool = False,
                      format: Literal["json", "html", "md", "text"] = "json", lang: Literal["ja", "en"] = "ja",
                      user: dict = Depends(require("adjudicate"))) -> Response:
@@ -197,13 +211,25 @@ def _find(ctx: Context, ident: str | None = None, seq: int | None = None) -> Any
         raise ApiError(404, "not_found", str(exc)) from None
 
 
-@router.get("/claims/{claim_id}", summary="The latest ledger record of a claim", **_doc(LedgerRecord, 404))
+# Claim ids and policy numbers may hold "/" (FK/2025/001): the routes take the rest of the path, and a
+# route with a suffix comes before the bare one (which would read ".../handling" as a claim id).
+@router.get("/claims/{claim_id:path}/handling", summary="A claim's second review and payment clock as they stand",
+            **_doc(ClaimHandling, 404))
+def claim_handling(claim_id: str, request: Request, user: dict = Depends(require("read_ledger"))) -> dict:
+    try:
+        return _ctx(request).ledger().state(claim_id)
+    except LedgerError as exc:
+        raise _handling_error(exc) from None
+
+
+@router.get("/claims/{claim_id:path}", summary="The latest ledger record of a claim", **_doc(LedgerRecord, 404))
 def claim_record(claim_id: str, request: Request, user: dict = Depends(require("read_ledger"))) -> dict:
     return _record_view(_find(_ctx(request), claim_id))
 
 
 @router.get("/records/{seq}", summary="A ledger record by sequence number", **_doc(LedgerRecord, 404))
-def record_by_seq(seq: int, request: Request, user: dict = Depends(require("read_ledger"))) -> dict:
+def record_by_seq(request: Request, seq: int = Path(ge=1, le=MAX_SEQ),  # beyond 64 bits: 422, not an overflow
+                  user: dict = Depends(require("read_ledger"))) -> dict:
     return _record_view(_find(_ctx(request), seq=seq))
 
 
@@ -222,7 +248,7 @@ class ReviewRequest(BaseModel):
     action: Literal["approve", "return"]
     note: Optional[str] = None
     # the decision record the reviewer read (handling.decision_seq): 409 if the claim was re-adjudicated since
-    decision_seq: Optional[int] = Field(default=None, ge=1, le=2**63 - 1)
+    decision_seq: Optional[int] = Field(default=None, ge=1, le=MAX_SEQ)
 
 
 class BenefitRequest(BaseModel):
@@ -255,7 +281,7 @@ def _model(cls, data: Any):
         raise ApiError(422, "invalid_request", "the request is not valid", problems) from None
 
 
-@router.post("/claims/{claim_id}/review", summary="Second review (二次査定) of a recorded refusal or cut: approve "
+@router.post("/claims/{claim_id:path}/review", summary="Second review (二次査定) of a recorded refusal or cut: approve "
              "it (final) or return it to its handler with a note; not by the account that recorded it",
              **_doc(ClaimHandling, 400, 404, 409, 413, description="the claim's handling after the step"),
              openapi_extra={"requestBody": {"required": True, "content": {
@@ -272,7 +298,7 @@ async def review_claim(claim_id: str, request: Request, user: dict = Depends(req
     return {"seq": seq, **state}
 
 
-@router.post("/claims/{claim_id}/clock", summary="The payment clock (000 §18): record the day the claim was "
+@router.post("/claims/{claim_id:path}/clock", summary="The payment clock (000 §18): record the day the claim was "
              "completed, an agreed extension (one of the five reasons, new date), a pause the insured caused, "
              "or the payment", **_doc(ClaimHandling, 400, 404, 409, 413, description="the claim's handling after the step"),
              openapi_extra={"requestBody": {"required": True, "content": {
@@ -291,7 +317,7 @@ async def clock_claim(claim_id: str, request: Request, user: dict = Depends(requ
     return {"seq": seq, **state}
 
 
-@router.post("/claims/{claim_id}/benefits", summary="Mark an unclaimed benefit (請求案内漏れ) of the recorded "
+@router.post("/claims/{claim_id:path}/benefits", summary="Mark an unclaimed benefit (請求案内漏れ) of the recorded "
              "decision: told (案内済) or declined (請求しない), with the date; the work list stops flagging it",
              **_doc(ClaimHandling, 400, 404, 409, 413, description="the claim's handling after the step"),
              openapi_extra={"requestBody": {"required": True, "content": {
@@ -306,15 +332,6 @@ async def mark_benefit(claim_id: str, request: Request, user: dict = Depends(req
     except LedgerError as exc:
         raise _handling_error(exc) from None
     return {"seq": seq, **state}
-
-
-@router.get("/claims/{claim_id}/handling", summary="A claim's second review and payment clock as they stand",
-            **_doc(ClaimHandling, 404))
-def claim_handling(claim_id: str, request: Request, user: dict = Depends(require("read_ledger"))) -> dict:
-    try:
-        return _ctx(request).ledger().state(claim_id)
-    except LedgerError as exc:
-        raise _handling_error(exc) from None
 
 
 @router.get("/worklist", summary="Open claims by payment due date, overdue first; 未払 flags a payable amount "
@@ -363,7 +380,7 @@ def search_claims(request: Request, policy: Optional[str] = Query(None, max_leng
     return {"records": out, "next_cursor": out[-1]["seq"] if more else None}
 
 
-@router.get("/policies/{policy_number}", summary="A policy's claims per programme and period, and each "
+@router.get("/policies/{policy_number:path}", summary="A policy's claims per programme and period, and each "
             "aggregate pool's limit, used and left", **_doc(PolicySummary, 404))
 def policy(policy_number: str, request: Request, user: dict = Depends(require("read_ledger"))) -> dict:
     ctx = _ctx(request)
@@ -379,7 +396,7 @@ def audit_verify(request: Request, user: dict = Depends(require("verify"))) -> d
     return {"ok": ok, "message": message}
 
 
-@router.post("/replay/{claim_id}", summary="Re-adjudicate a recorded claim under the current rulebook",
+@router.post("/replay/{claim_id:path}", summary="Re-adjudicate a recorded claim under the current rulebook",
              **_doc(Replay, 404))
 def replay_claim(claim_id: str, request: Request, user: dict = Depends(require("replay"))) -> dict:
     ctx = _ctx(request)

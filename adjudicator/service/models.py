@@ -23,7 +23,8 @@ class Problem(_Out):
 class ErrorBody(_Out):
     """Every 4xx and 5xx of /api/v1."""
     error: str = Field(description="a short code: unauthorized, forbidden, not_found, malformed_json, too_large, "
-                                   "invalid_claim, invalid_request, conflict, ledger_refused, internal_error, ...")
+                                   "unsupported_media_type, invalid_claim, invalid_request, conflict, ledger_refused, "
+                                   "internal_error, ...")
     message: str
     problems: list[Problem] = []
 
