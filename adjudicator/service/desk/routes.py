@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from ...contract.load import ClaimError, parse_claim_bytes
+from ...contract.load import FILE, ClaimError, parse_claim_bytes
 from ...decide import decide
 from ...documents.render import render
 from ...ledger import LedgerError
@@ -204,17 +204,19 @@ async def edit_claim(request: Request, lang: str):
     lang = _lang(lang)
     user_of(request, lang, "adjudicate")
     form = await form_of(request)
-    return claim_form(request, lang, forms.values_from_claim(_claim_json(form)))
+    return claim_form(request, lang, forms.values_from_claim(_claim_json(form, lang)))
 
 
-def _claim_json(form: dict) -> dict:
+def _claim_json(form: dict, lang: str) -> dict:
+    """The claim a decision page carries in its hidden `claim` field, through the same input gate as the
+    API's request body (a hand-made field is as hostile as any body: depth, duplicate keys, sizes)."""
+    text = form.get("claim")
     try:
-        claim = json.loads(str(form.get("claim") or ""))
-    except ValueError:
-        raise DeskError(400, "bad_form") from None
-    if not isinstance(claim, dict):
-        raise DeskError(400, "bad_form")
-    return claim
+        return parse_claim_bytes(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else b"", "json")
+    except ClaimError as exc:
+        detail = "; ".join(f"{'claim' if path == FILE else path}: {forms.message(msg, lang)}"
+                           for path, msg in exc.problems)
+        raise DeskError(400, "file_errors", detail) from None
 
 
 # ---------------------------------------------------------------------------- 2. decision
@@ -294,7 +296,7 @@ async def answer(request: Request, lang: str):
     lang = _lang(lang)
     user_of(request, lang, "adjudicate")
     form = await form_of(request)
-    claim = _claim_json(form)
+    claim = _claim_json(form, lang)
     fields = form.get("fields") or []
     fields = [fields] if isinstance(fields, str) else list(fields)
     new, values, local = forms.set_answer(claim, {k: v for k, v in form.items()
@@ -310,7 +312,7 @@ async def show_again(request: Request, lang: str):
     """The decision of a claim carried by a form (the language switch of a decision page)."""
     lang = _lang(lang)
     user_of(request, lang, "adjudicate")
-    claim = _claim_json(await form_of(request))
+    claim = _claim_json(await form_of(request), lang)
     parsed, problems = _validate(desk(request).ctx, claim)
     if problems:
         return claim_form(request, lang, forms.values_from_claim(claim), _problems(lang, [], problems), status=422)
@@ -325,7 +327,7 @@ async def record(request: Request, lang: str):
     if not allowed(sess["role"], "record"):
         raise DeskError(403, "cannot_record")
     form = await form_of(request)
-    claim = _claim_json(form)
+    claim = _claim_json(form, lang)
     readjudicate = form.get("readjudicate") == "1"
     ctx = desk(request).ctx
     parsed, problems = _validate(ctx, claim)
