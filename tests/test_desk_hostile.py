@@ -173,7 +173,7 @@ def test_a_review_note_over_2000_characters_is_refused_not_cut(desk):
         assert led.state("NOTE-LONG")["review"]["state"] == "pending_review" and led.state("NOTE-LONG")["seq"] == seq
     csrf = login(desk, "second", "ja")
     r = desk.post("/desk/ja/claims/NOTE-LONG/review", data={"csrf": csrf, "action": "approve", "note": "あ" * 2001})
-    assert r.status_code == 422 and "2,000 文字以内" in beside(r.text).get("note", ""), beside(r.text)
+    assert r.status_code == 422 and "2,000文字以下" in beside(r.text).get("note", ""), beside(r.text)
     r = desk.post("/desk/ja/claims/NOTE-LONG/review", data={"csrf": csrf, "action": "approve", "note": "x" * 2000})
     assert r.status_code == 303
     with Ledger(str(desk.path)) as led:
