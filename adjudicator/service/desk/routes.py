@@ -348,7 +348,7 @@ async def record(request: Request, lang: str):
         except LedgerError as exc:
             if "already recorded" in str(exc):
                 return None
-            raise DeskError(422, "not_found", str(exc)) from None
+            raise DeskError(422, "handling_error", str(exc)) from None  # "Not recorded", with the ledger's reason
     result = await run_in_threadpool(work)
     if result is None:
         return await decision_page(request, lang, claim, parsed, duplicate=True, status=409)
