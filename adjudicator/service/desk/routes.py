@@ -96,8 +96,9 @@ async def login(request: Request, lang: str):
         return _login_response(request, lang, sess, form.get("next"), d.labels.word("login_failed", lang),
                                name=name, status=401)
     request.state.user = user["name"]
+    account = d.ctx.ledger().desk_account(user["name"])
     resp = RedirectResponse(_safe_next(str(form.get("next") or ""), lang), status_code=303)
-    set_cookie(resp, d.sessions.dumps(Sessions.new(user)), request.url.scheme == "https")  # a new session id
+    set_cookie(resp, d.sessions.dumps(Sessions.new(account)), request.url.scheme == "https")  # a new session id
     return resp
 
 
@@ -105,6 +106,9 @@ async def login(request: Request, lang: str):
 async def logout(request: Request, lang: str):
     lang = _lang(lang)
     await form_of(request)
+    sess = session_of(request)
+    if sess and sess.get("user"):  # server-side: a copy of the cookie is logged out too
+        desk(request).ctx.ledger().end_sessions(sess["user"])
     resp = RedirectResponse(f"/desk/{lang}/login", status_code=303)
     resp.delete_cookie(COOKIE, path="/")
     return resp
