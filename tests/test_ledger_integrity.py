@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from adjudicator.ledger import Ledger, LedgerDamaged, LedgerError, LedgerMissing
+from adjudicator.ledger.base import SCHEMA_VERSION
 from adjudicator.ledger.chain import CURRENT_FORMAT, FIELDS, GENESIS, read_anchor, read_key, record_hash
 from adjudicator.policy.catalogue import load_catalogue
 
@@ -271,7 +272,7 @@ def test_a_version_1_ledger_is_upgraded_in_place(tmp_path, capsys):
         ok, msg = ledger.verify()
         assert ok and msg.startswith("3 records"), msg
     assert rows(path, "SELECT seq, format FROM records ORDER BY seq") == [(1, 1), (2, 1), (3, 3)]
-    assert rows(path, "SELECT value FROM meta WHERE key = 'schema_version'") == [("3",)]
+    assert rows(path, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
     assert rows(path, "SELECT claim_id, review FROM claim_state ORDER BY claim_id") == \
         [("NEW", "none"), ("OLD1", "none"), ("OLD2", "none")]
 
@@ -282,6 +283,7 @@ def make_v2_ledger(target):
         record(ledger, claim_data("V1", {"payment": {"completed_on": "2025-08-01"}}))
         record(ledger, claim_data("V2", {"policy": {"policy_number": "P2"}}))
     sql(target, "DROP TABLE claim_state; ALTER TABLE records DROP COLUMN kind; ALTER TABLE records DROP COLUMN event_json;"
+                " ALTER TABLE users DROP COLUMN session_gen;"
                 " UPDATE records SET format = 2; UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     prev, statements = GENESIS, []
     for values in rows(target, f"SELECT {', '.join(FIELDS[2])} FROM records ORDER BY seq"):
@@ -304,16 +306,16 @@ def test_a_version_2_ledger_is_upgraded_in_place(ledger_target, capsys):
         ok, msg = ledger.verify()
         assert ok and msg.startswith("3 records"), msg
     assert rows(ledger_target, "SELECT seq, format FROM records ORDER BY seq") == [(1, 2), (2, 2), (3, 3)]
-    assert rows(ledger_target, "SELECT value FROM meta WHERE key = 'schema_version'") == [("3",)]
+    assert rows(ledger_target, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
 
 
 def test_a_ledger_of_a_newer_version_says_how(ledger_target, capsys):
     make_chain(ledger_target, 1)
-    sql(ledger_target, "UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    sql(ledger_target, f"UPDATE meta SET value = '{SCHEMA_VERSION + 1}' WHERE key = 'schema_version'")
     with pytest.raises(LedgerError, match="newer than this adjudicator understands .* install the newer adjudicator"):
         Ledger(ledger_target)
     rc, _, err = cli(capsys, "audit", "list", "--ledger", ledger_target)
-    assert rc == 2 and "schema version 4" in err
+    assert rc == 2 and f"schema version {SCHEMA_VERSION + 1}" in err
 
 
 def test_a_ledger_missing_a_table_is_damaged_not_recreated(ledger_target):

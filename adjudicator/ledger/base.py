@@ -32,7 +32,7 @@ from ..policy.catalogue import Catalogue
 from . import chain, handling
 from .chain import GENESIS, record_hash
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: users.session_gen (desk sessions end at logout)
 ROLES = ("handler", "underwriter", "auditor", "admin")
 POOL_KEYS = tuple(PriorPayments.model_fields)
 MAX_SEQ = 2 ** 63 - 1  # a sequence number is a signed 64-bit integer on both backends
@@ -165,7 +165,7 @@ def _schema(int_type: str) -> list[str]:
         f"""CREATE TABLE totals (policy_key TEXT NOT NULL, programme TEXT NOT NULL, period_start TEXT NOT NULL,
             pool TEXT NOT NULL, paid {int_type} NOT NULL, PRIMARY KEY (policy_key, programme, period_start, pool))""",
         """CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, token_sha256 TEXT NOT NULL UNIQUE,
-            disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL)""",
+            disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, session_gen INTEGER NOT NULL DEFAULT 0)""",
         *_STATE_SCHEMA(int_type),
     ]
 
@@ -294,7 +294,7 @@ class LedgerCore:
     # ----------------------------------------------------------------- schema
     def _open_schema(self) -> None:
         tables = self._tables()
-        if TABLES <= tables:
+        if TABLES <= tables and self._stored_version() != 3:
             self._check_version()
             return
         self._begin_write()
@@ -317,6 +317,9 @@ class LedgerCore:
                 self._migrate_from_1(tables)
             elif tables & TABLES == TABLES - {"claim_state"} and self._stored_version() == 2:
                 self._migrate_from_2()
+                self._migrate_from_3()
+            elif TABLES <= tables and self._stored_version() == 3:
+                self._migrate_from_3()
             elif not TABLES <= tables:
                 missing = ", ".join(sorted(TABLES - tables))
                 raise LedgerDamaged(f"ledger: {self.where} is damaged: table(s) {missing} missing "
@@ -394,8 +397,14 @@ class LedgerCore:
         for stmt in _STATE_SCHEMA(self.int_type):
             self._execute(stmt)
         self._rebuild_state(load_catalogue())
-        self._execute("UPDATE meta SET value = ? WHERE key = ?", (str(SCHEMA_VERSION), "schema_version"))
+        self._execute("UPDATE meta SET value = ? WHERE key = ?", ("3", "schema_version"))
         self._execute("INSERT INTO meta (key, value) VALUES (?, ?)", ("migrated_from_2", _now()))
+
+    def _migrate_from_3(self) -> None:
+        """Version 3 (before desk sessions ended at logout): every account's session generation starts at 0."""
+        self._execute("ALTER TABLE users ADD COLUMN session_gen INTEGER NOT NULL DEFAULT 0")
+        self._execute("UPDATE meta SET value = ? WHERE key = ?", (str(SCHEMA_VERSION), "schema_version"))
+        self._execute("INSERT INTO meta (key, value) VALUES (?, ?)", ("migrated_from_3", _now()))
 
     def _rebuild_state(self, catalogue: Catalogue | None) -> None:
         rows = self._execute("SELECT seq, claim_id, policy_key, programme, recorded_at, recorded_by, input_json, "
@@ -1134,6 +1143,20 @@ class LedgerCore:
         token = "adj_" + secrets.token_urlsafe(32)
         self._update_user(name, "UPDATE users SET token_sha256 = ? WHERE name = ?", (_token_hash(token), name))
         return token
+
+    def desk_account(self, name: str) -> dict | None:
+        """The account a desk session is checked against on each request: {"name", "role", "disabled",
+        "session"}, `session` a fingerprint of the token hash and the session generation, so rotating the
+        token or end_sessions() ends every session made before (the cookie holds the fingerprint)."""
+        row = self._one("SELECT name, role, disabled, token_sha256, session_gen FROM users WHERE name = ?", (name,))
+        if row is None:
+            return None
+        session = hashlib.sha256(f"desk-session:{row['token_sha256']}:{row['session_gen']}".encode()).hexdigest()
+        return {"name": row["name"], "role": row["role"], "disabled": bool(row["disabled"]), "session": session}
+
+    def end_sessions(self, name: str) -> None:
+        """End the user's desk sessions (logout): a cookie made before no longer matches desk_account()."""
+        self._update_user(name, "UPDATE users SET session_gen = session_gen + 1 WHERE name = ?", (name,))
 
     def authenticate(self, token: str) -> dict | None:
         """{"name", "role"} of the enabled user holding this token, else None."""

@@ -16,7 +16,7 @@ from ...documents.render import yen
 from ..auth import allowed
 from ..context import Context
 from .labels import LANGS, Labels
-from .session import COOKIE, Sessions, csrf_ok
+from .session import COOKIE, Sessions, csrf_ok, same_session
 
 HERE = Path(__file__).resolve().parent
 
@@ -64,11 +64,8 @@ def _lang(lang: str) -> str:
 def session_of(request: Request) -> dict | None:
     d = desk(request)
     data = d.sessions.loads(request.cookies.get(COOKIE))
-    if data and data.get("user"):
-        users = {u["name"]: u for u in d.ctx.ledger().list_users()}
-        u = users.get(data["user"])
-        if u is None or u["disabled"] or u["role"] != data.get("role"):
-            data = {"csrf": data.get("csrf")}  # the account went: logged out
+    if data and data.get("user") and not same_session(data, d.ctx.ledger().desk_account(str(data["user"]))):
+        data = {"csrf": data.get("csrf")}  # disabled, role changed, token rotated or logged out: no session
     return data
 
 

@@ -12,7 +12,6 @@ import datetime as dt
 import re
 import types
 import typing
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -133,11 +132,19 @@ def values_from_claim(claim: dict) -> dict[str, Any]:
     return values
 
 
+# A whole number as typed: ASCII or full-width digits (an IME gives those), thousands commas, a yen sign
+# before or 円 after. Not NFKC: it reads superscripts, circled numbers and mathematical digits as digits,
+# and int() takes any script's digits (٣, ৩); nor spaces inside the number ("7 5" is no amount).
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９，－￥", "0123456789,-¥")
+_WHOLE = re.compile(r"(?:¥\s*)?(-?[0-9][0-9,]*)(?:\s*円)?")
+
+
 def _int(text: str) -> int | None:
-    t = unicodedata.normalize("NFKC", text).replace(",", "").replace("円", "").replace("¥", "").replace(" ", "")
-    if not re.fullmatch(r"-?\d{1,20}", t):
+    m = _WHOLE.fullmatch(text.translate(_FULL_WIDTH))
+    digits = m.group(1).replace(",", "") if m else ""
+    if not 0 < len(digits.lstrip("-")) <= 20:
         raise ValueError(text)
-    return int(t)
+    return int(digits)
 
 
 def claim_from_values(form: dict[str, Any]) -> tuple[dict, dict[str, Any], list[tuple[str, str, str]]]:

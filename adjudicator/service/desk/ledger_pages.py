@@ -22,6 +22,7 @@ from ...policy.claims import parse_claim
 from ...runs.replay import replay
 from ..context import ENGINE_LOCK, Context
 from . import common as r
+from . import forms
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -348,7 +349,7 @@ def _handling_words(msg: str, lang: str, request: Request) -> str:
     for needle, word in _ERRORS:
         if needle in msg:
             return labels.word(word, lang)
-    return msg
+    return forms.message(msg, lang) if msg.startswith("at most ") else msg  # a note's length, in the page's words
 
 
 def _latest_seq(ctx: Context, claim_id: str) -> int:
@@ -384,7 +385,7 @@ async def _handle(request: Request, lang: str, seq: int, form: dict, group: str,
 async def review_post(request: Request, lang: str, claim_id: str):
     lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "review")
     action = form.get("action") if form.get("action") in ("approve", "return") else None
-    note = str(form.get("note") or "")[:2000]
+    note = str(form.get("note") or "")  # the ledger refuses one over 2,000 characters, beside `note`
     if action is None:
         return await _record_view(request, lang, seq, errors={"review": {"action": r.desk(request).labels.word(
             "err_required", lang)}}, values={"review": form}, status=422)
@@ -411,6 +412,8 @@ async def benefit_post(request: Request, lang: str, claim_id: str):
 
 _CLOCK_FIELDS = {"complete": ("completed_on",), "extend": ("reason", "to", "agreed_on"), "pause": ("from", "to", "note"),
                  "paid": ("paid_on",)}
+PAUSE_NOTE_MAX = 500  # ledger/handling.py keeps at most this many characters of a pause's note
+FIELD_MAX = 500       # a date or a reason code is far shorter
 _REQUIRED = {"complete": ("completed_on",), "extend": ("reason", "to"), "pause": ("from", "to"), "paid": ("paid_on",)}
 
 
@@ -420,12 +423,14 @@ async def clock_post(request: Request, lang: str, claim_id: str):
     action = form.get("action") if form.get("action") in _CLOCK_FIELDS else None
     if action is None:
         raise r.DeskError(422, "bad_form")
-    values = {k: str(form.get(k) or "").strip()[:500] for k in _CLOCK_FIELDS[action]}
+    values = {k: str(form.get(k) or "").strip() for k in _CLOCK_FIELDS[action]}
     values = {k: v for k, v in values.items() if v}
     labels = r.desk(request).labels
-    missing = {k: labels.word("err_required", lang) for k in _REQUIRED[action] if k not in values}
-    if missing:
-        return await _record_view(request, lang, seq, errors={action: missing}, values={action: form}, status=422)
+    problems = {k: labels.word("err_required", lang) for k in _REQUIRED[action] if k not in values}
+    problems.update({k: forms.message(f"at most {most:,} characters", lang) for k, v in values.items()
+                     for most in [PAUSE_NOTE_MAX if k == "note" else FIELD_MAX] if len(v) > most})
+    if problems:  # refused, never cut: what is recorded is what was typed
+        return await _record_view(request, lang, seq, errors={action: problems}, values={action: form}, status=422)
     return await _handle(request, lang, seq, form, action,
                          lambda: ctx.ledger().clock(claim_id, action, values, ctx.catalogue, by=sess["user"]),
                          lambda field: field if field in _CLOCK_FIELDS[action] else _CLOCK_FIELDS[action][0],

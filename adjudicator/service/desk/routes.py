@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from ...contract.load import ClaimError, parse_claim_bytes
+from ...contract.load import FILE, ClaimError, parse_claim_bytes
 from ...decide import decide
 from ...documents.render import render
 from ...ledger import LedgerError
@@ -96,8 +96,9 @@ async def login(request: Request, lang: str):
         return _login_response(request, lang, sess, form.get("next"), d.labels.word("login_failed", lang),
                                name=name, status=401)
     request.state.user = user["name"]
+    account = d.ctx.ledger().desk_account(user["name"])
     resp = RedirectResponse(_safe_next(str(form.get("next") or ""), lang), status_code=303)
-    set_cookie(resp, d.sessions.dumps(Sessions.new(user)), request.url.scheme == "https")  # a new session id
+    set_cookie(resp, d.sessions.dumps(Sessions.new(account)), request.url.scheme == "https")  # a new session id
     return resp
 
 
@@ -105,6 +106,9 @@ async def login(request: Request, lang: str):
 async def logout(request: Request, lang: str):
     lang = _lang(lang)
     await form_of(request)
+    sess = session_of(request)
+    if sess and sess.get("user"):  # server-side: a copy of the cookie is logged out too
+        desk(request).ctx.ledger().end_sessions(sess["user"])
     resp = RedirectResponse(f"/desk/{lang}/login", status_code=303)
     resp.delete_cookie(COOKIE, path="/")
     return resp
@@ -204,17 +208,19 @@ async def edit_claim(request: Request, lang: str):
     lang = _lang(lang)
     user_of(request, lang, "adjudicate")
     form = await form_of(request)
-    return claim_form(request, lang, forms.values_from_claim(_claim_json(form)))
+    return claim_form(request, lang, forms.values_from_claim(_claim_json(form, lang)))
 
 
-def _claim_json(form: dict) -> dict:
+def _claim_json(form: dict, lang: str) -> dict:
+    """The claim a decision page carries in its hidden `claim` field, through the same input gate as the
+    API's request body (a hand-made field is as hostile as any body: depth, duplicate keys, sizes)."""
+    text = form.get("claim")
     try:
-        claim = json.loads(str(form.get("claim") or ""))
-    except ValueError:
-        raise DeskError(400, "bad_form") from None
-    if not isinstance(claim, dict):
-        raise DeskError(400, "bad_form")
-    return claim
+        return parse_claim_bytes(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else b"", "json")
+    except ClaimError as exc:
+        detail = "; ".join(f"{'claim' if path == FILE else path}: {forms.message(msg, lang)}"
+                           for path, msg in exc.problems)
+        raise DeskError(400, "file_errors", detail) from None
 
 
 # ---------------------------------------------------------------------------- 2. decision
@@ -294,7 +300,7 @@ async def answer(request: Request, lang: str):
     lang = _lang(lang)
     user_of(request, lang, "adjudicate")
     form = await form_of(request)
-    claim = _claim_json(form)
+    claim = _claim_json(form, lang)
     fields = form.get("fields") or []
     fields = [fields] if isinstance(fields, str) else list(fields)
     new, values, local = forms.set_answer(claim, {k: v for k, v in form.items()
@@ -310,7 +316,7 @@ async def show_again(request: Request, lang: str):
     """The decision of a claim carried by a form (the language switch of a decision page)."""
     lang = _lang(lang)
     user_of(request, lang, "adjudicate")
-    claim = _claim_json(await form_of(request))
+    claim = _claim_json(await form_of(request), lang)
     parsed, problems = _validate(desk(request).ctx, claim)
     if problems:
         return claim_form(request, lang, forms.values_from_claim(claim), _problems(lang, [], problems), status=422)
@@ -325,7 +331,7 @@ async def record(request: Request, lang: str):
     if not allowed(sess["role"], "record"):
         raise DeskError(403, "cannot_record")
     form = await form_of(request)
-    claim = _claim_json(form)
+    claim = _claim_json(form, lang)
     readjudicate = form.get("readjudicate") == "1"
     ctx = desk(request).ctx
     parsed, problems = _validate(ctx, claim)
@@ -346,7 +352,7 @@ async def record(request: Request, lang: str):
         except LedgerError as exc:
             if "already recorded" in str(exc):
                 return None
-            raise DeskError(422, "not_found", str(exc)) from None
+            raise DeskError(422, "handling_error", str(exc)) from None  # "Not recorded", with the ledger's reason
     result = await run_in_threadpool(work)
     if result is None:
         return await decision_page(request, lang, claim, parsed, duplicate=True, status=409)

@@ -1,6 +1,8 @@
-"""Desk sessions: a signed cookie (HttpOnly, SameSite=Strict) holding the user's name, role and the
-session's CSRF token; never the access token. Every request re-checks the account in the ledger
-(a disabled or removed user is logged out at once)."""
+"""Desk sessions: a signed cookie (HttpOnly, SameSite=Strict) holding the user's name, role, the
+session's CSRF token and the account's session fingerprint (Ledger.desk_account: from the token hash and
+a session generation); never the access token. Every request re-checks the account in the ledger: a
+disabled or removed user, a rotated token, or a logout (which bumps the generation) ends the session at
+once, so a copied cookie is worth nothing after them."""
 from __future__ import annotations
 
 import hmac
@@ -33,8 +35,14 @@ class Sessions:
     def new(user: dict | None) -> dict:
         data: dict[str, Any] = {"csrf": secrets.token_urlsafe(24)}
         if user:
-            data.update(user=user["name"], role=user["role"])
+            data.update(user=user["name"], role=user["role"], sid=user["session"])
         return data
+
+
+def same_session(data: dict, account: dict | None) -> bool:
+    """Whether the cookie's session is still the account's: enabled, same role, same session fingerprint."""
+    return account is not None and not account["disabled"] and account["role"] == data.get("role") \
+        and hmac.compare_digest(str(data.get("sid") or ""), account["session"])
 
 
 def csrf_ok(session: dict | None, sent: str | None) -> bool:
