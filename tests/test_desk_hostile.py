@@ -167,17 +167,47 @@ def test_a_review_note_over_2000_characters_is_refused_not_cut(desk):
         desk.tokens["second"] = led.add_user("handler-2", "handler")
     seq = _pending_review(desk, login(desk, "handler"), "NOTE-LONG")
     csrf = login(desk, "second")
-    r = desk.post("/desk/en/claims/NOTE-LONG/review", data={"csrf": csrf, "action": "approve", "note": "x" * 2001})
+    r = desk.post("/desk/en/claims/NOTE-LONG/review", data={"csrf": csrf, "action": "approve", "note": "x" * 2001, "decision_seq": seq})
     assert r.status_code == 422 and "at most 2,000 characters" in beside(r.text).get("note", ""), beside(r.text)
     with Ledger(str(desk.path)) as led:
         assert led.state("NOTE-LONG")["review"]["state"] == "pending_review" and led.state("NOTE-LONG")["seq"] == seq
     csrf = login(desk, "second", "ja")
-    r = desk.post("/desk/ja/claims/NOTE-LONG/review", data={"csrf": csrf, "action": "approve", "note": "あ" * 2001})
+    r = desk.post("/desk/ja/claims/NOTE-LONG/review", data={"csrf": csrf, "action": "approve", "note": "あ" * 2001, "decision_seq": seq})
     assert r.status_code == 422 and "2,000文字以下" in beside(r.text).get("note", ""), beside(r.text)
-    r = desk.post("/desk/ja/claims/NOTE-LONG/review", data={"csrf": csrf, "action": "approve", "note": "x" * 2000})
+    r = desk.post("/desk/ja/claims/NOTE-LONG/review", data={"csrf": csrf, "action": "approve", "note": "x" * 2000, "decision_seq": seq})
     assert r.status_code == 303
     with Ledger(str(desk.path)) as led:
         assert led.state("NOTE-LONG")["review"]["note"] == "x" * 2000
+
+
+def test_a_review_lands_only_on_the_decision_its_page_showed(desk):
+    with Ledger(str(desk.path)) as led:
+        desk.tokens["second"] = led.add_user("handler-2", "handler")
+    first = _pending_review(desk, login(desk, "handler"), "STALE-1")
+    csrf = login(desk, "second")
+    page = desk.get(f"/desk/en/ledger/records/{first}")
+    assert page.status_code == 200 and f'name="decision_seq" value="{first}"' in page.text
+    # the first handler re-adjudicates while the reviewer has the page open
+    csrf1 = login(desk, "handler")
+    refused = copy.deepcopy(NAGANO)
+    refused.update(claim_id="STALE-1")
+    refused["incident"]["acts"]["intentional"] = "named_insured"
+    assert desk.post("/desk/en/claims/record", data={"csrf": csrf1, "claim": json.dumps(refused),
+                                                     "readjudicate": "1"}).status_code in (200, 303)
+    with Ledger(str(desk.path)) as led:
+        second = led.state("STALE-1")["decision_seq"]
+    assert second > first
+    csrf = login(desk, "second")
+    r = desk.post("/desk/en/claims/STALE-1/review", data={"csrf": csrf, "action": "approve", "decision_seq": first})
+    assert r.status_code == 422 and "re-adjudicated" in beside(r.text).get("action", ""), beside(r.text)
+    with Ledger(str(desk.path)) as led:
+        assert led.state("STALE-1")["review"]["state"] == "pending_review"
+    r = desk.post("/desk/en/claims/STALE-1/review", data={"csrf": csrf, "action": "approve"})
+    assert r.status_code == 422  # a form without the record it was read on is not taken
+    r = desk.post("/desk/en/claims/STALE-1/review", data={"csrf": csrf, "action": "approve", "decision_seq": second})
+    assert r.status_code == 303
+    with Ledger(str(desk.path)) as led:
+        assert led.state("STALE-1")["review"]["state"] == "approved"
 
 
 def test_a_pause_note_over_500_characters_is_refused_not_cut(desk):
@@ -197,6 +227,16 @@ def test_a_pause_note_over_500_characters_is_refused_not_cut(desk):
     assert r.status_code == 303
     with Ledger(str(desk.path)) as led:
         assert led.state("PAUSE-1")["clock"]["pauses"][0]["note"] == "y" * 500
+        seq = led.state("PAUSE-1")["seq"]
+    # a pause recorded in error is taken back from the record page's own form
+    page = desk.get(f"/desk/en/ledger/records/{seq}")
+    assert 'id="clock-remove-pause"' in page.text and '<option value="2016-07-02">2016-07-02–2016-07-05</option>' in page.text
+    r = desk.post("/desk/en/claims/PAUSE-1/clock", data={"csrf": csrf, "action": "remove_pause", "from": "2016-07-03"})
+    assert r.status_code == 422 and "No pause with that first day" in beside(r.text).get("from", ""), beside(r.text)
+    r = desk.post("/desk/en/claims/PAUSE-1/clock", data={"csrf": csrf, "action": "remove_pause", "from": "2016-07-02"})
+    assert r.status_code == 303
+    with Ledger(str(desk.path)) as led:
+        assert led.state("PAUSE-1")["clock"]["pauses"] == [] and led.state("PAUSE-1")["clock"]["due_on"] == "2016-07-31"
 
 
 def test_a_ledger_refusal_while_recording_is_titled_not_recorded(desk):

@@ -72,8 +72,8 @@ def test_a_pause_recorded_in_error_can_be_taken_back_and_the_completion_date_kee
 def test_notes_refuse_control_bidi_and_zero_width_characters(ledger_target, note, at):
     with Ledger(ledger_target) as led:
         record(led, claim_data("N1", CUT), by="alice")
-        with pytest.raises(LedgerError, match=rf"^note: no control, bidi or zero-width characters \(U\+[0-9A-F]{{4}} "
-                                              rf"at position {at}\)"):
+        with pytest.raises(LedgerError, match=rf"^note: no control, bidi or zero-width characters; U\+[0-9A-F]{{4}} "
+                                              rf"at position {at}$"):
             led.review("N1", "return", note, by="bob")
         led.clock("N1", "complete", {"completed_on": "2025-08-01"}, CAT, by="alice", at=AT)
         with pytest.raises(LedgerError, match=r"^note: no control"):
@@ -85,9 +85,9 @@ def test_a_long_note_is_refused_not_cut_and_a_review_note_may_run_over_lines(led
     with Ledger(ledger_target) as led:
         record(led, claim_data("N2", CUT), by="alice")
         led.clock("N2", "complete", {"completed_on": "2025-08-01"}, CAT, by="alice", at=AT)
-        with pytest.raises(LedgerError, match=r"^note: at most 500 characters \(got 501\)"):
+        with pytest.raises(LedgerError, match=r"^note: at most 500 characters, got 501"):
             led.clock("N2", "pause", {"from": "2025-08-02", "to": "2025-08-03", "note": "y" * 501}, CAT, by="alice", at=AT)
-        with pytest.raises(LedgerError, match=r"^note: at most 2,000 characters \(got 2,001\)"):
+        with pytest.raises(LedgerError, match=r"^note: at most 2,000 characters, got 2,001"):
             led.review("N2", "return", "y" * 2001, by="bob")
         _, st = led.review("N2", "return", "罰金は対象外です。\r\n　根拠を確認してください", by="bob")
         assert st["review"]["note"] == "罰金は対象外です。\n　根拠を確認してください"

@@ -67,11 +67,11 @@ def _note(value: Any, field: str, limit: int, lines: bool) -> str | None:
     characters; a review note may run over several lines (CRLF read as LF)."""
     note = str(value or "").replace("\r\n", "\n").strip()
     if len(note) > limit:
-        raise HandlingError(f"{field}: at most {limit:,} characters (got {len(note):,})")
+        raise HandlingError(f"{field}: at most {limit:,} characters, got {len(note):,}")  # the contract's words
     bad = unsafe_char(note.replace("\n", " ") if lines else note, allow_ideographic_space=True)
     if bad is not None:
-        raise HandlingError(f"{field}: no control, bidi or zero-width characters (U+{ord(note[bad]):04X} at "
-                            f"position {bad + 1})")
+        raise HandlingError(f"{field}: no control, bidi or zero-width characters; U+{ord(note[bad]):04X} at "
+                            f"position {bad + 1}")
     return note or None
 
 

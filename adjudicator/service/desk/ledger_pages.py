@@ -16,6 +16,7 @@ from ...contract.load import ClaimError
 from ...ledger.base import PAYMENT_STATUSES, payment_status
 from ...documents.render import render
 from ...ledger import LedgerError, LedgerForbidden
+from ...ledger import handling
 from ...ledger.handling import EXTENSION_REASONS, is_draft
 from ...ledger.chain import record_hash
 from ...policy.claims import parse_claim
@@ -341,7 +342,8 @@ _ERRORS = [("another handler account", "review_own"), ("why the decision goes ba
            ("starts on or after", "err_pause_before"), ("overlaps", "err_overlap"),
            ("record the day the claim was completed", "err_complete_first"), ("not final", "err_not_final"),
            ("clock has stopped", "err_stopped"), ("not waiting for a second review", "err_not_pending"),
-           ("expected a date", "bad_date"), ("expected one of", "err_reason")]
+           ("expected a date", "bad_date"), ("expected one of", "err_reason"), ("re-adjudicated", "err_stale"),
+           ("no pause from", "err_no_pause")]
 
 
 def _handling_words(msg: str, lang: str, request: Request) -> str:
@@ -386,11 +388,15 @@ async def review_post(request: Request, lang: str, claim_id: str):
     lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "review")
     action = form.get("action") if form.get("action") in ("approve", "return") else None
     note = str(form.get("note") or "")  # the ledger refuses one over 2,000 characters, beside `note`
-    if action is None:
+    # the decision record the page showed: the ledger refuses the review if the claim was re-adjudicated since
+    shown = str(form.get("decision_seq") or "")
+    decision_seq = int(shown) if shown.isascii() and shown.isdigit() and len(shown) <= 19 else None
+    if action is None or decision_seq is None:
         return await _record_view(request, lang, seq, errors={"review": {"action": r.desk(request).labels.word(
             "err_required", lang)}}, values={"review": form}, status=422)
     return await _handle(request, lang, seq, form, "review",
-                         lambda: ctx.ledger().review(claim_id, action, note, by=sess["user"]),
+                         lambda: ctx.ledger().review(claim_id, action, note, by=sess["user"],
+                                                     decision_seq=decision_seq),
                          lambda field: field if field == "note" else "action", "handling")
 
 
@@ -411,10 +417,10 @@ async def benefit_post(request: Request, lang: str, claim_id: str):
 
 
 _CLOCK_FIELDS = {"complete": ("completed_on",), "extend": ("reason", "to", "agreed_on"), "pause": ("from", "to", "note"),
-                 "paid": ("paid_on",)}
-PAUSE_NOTE_MAX = 500  # ledger/handling.py keeps at most this many characters of a pause's note
+                 "remove_pause": ("from",), "paid": ("paid_on",)}
 FIELD_MAX = 500       # a date or a reason code is far shorter
-_REQUIRED = {"complete": ("completed_on",), "extend": ("reason", "to"), "pause": ("from", "to"), "paid": ("paid_on",)}
+_REQUIRED = {"complete": ("completed_on",), "extend": ("reason", "to"), "pause": ("from", "to"), "remove_pause": ("from",),
+             "paid": ("paid_on",)}
 
 
 @router.post("/desk/{lang}/claims/{claim_id:path}/clock")
@@ -428,7 +434,7 @@ async def clock_post(request: Request, lang: str, claim_id: str):
     labels = r.desk(request).labels
     problems = {k: labels.word("err_required", lang) for k in _REQUIRED[action] if k not in values}
     problems.update({k: forms.message(f"at most {most:,} characters", lang) for k, v in values.items()
-                     for most in [PAUSE_NOTE_MAX if k == "note" else FIELD_MAX] if len(v) > most})
+                     for most in [handling.PAUSE_NOTE_CHARS if k == "note" else FIELD_MAX] if len(v) > most})
     if problems:  # refused, never cut: what is recorded is what was typed
         return await _record_view(request, lang, seq, errors={action: problems}, values={action: form}, status=422)
     return await _handle(request, lang, seq, form, action,
