@@ -248,3 +248,18 @@ def test_a_ledger_refusal_while_recording_is_titled_not_recorded(desk):
     title = re.search(r"<title>([^<]*)</title>", r.text).group(1)
     assert title.startswith("Not recorded") and "Not found" not in r.text
     assert "policy_number" in r.text and not recorded(desk.path, "NO-POLICY-NUMBER")
+
+
+def test_clock_refusals_read_in_the_pages_language(desk):
+    csrf = login(desk, "handler", "ja")
+    r = desk.post("/desk/ja/claims/record", data={"csrf": csrf, "claim": json.dumps(dict(NAGANO, claim_id="CLOCK-JA"))})
+    assert r.status_code == 200
+    r = desk.post("/desk/ja/claims/CLOCK-JA/clock", data={"csrf": csrf, "action": "complete", "completed_on": "2200-01-01"})
+    assert r.status_code == 422 and beside(r.text).get("completed_on") == "1900-01-01 から 2199-12-31 までの日付にしてください"
+    assert desk.post("/desk/ja/claims/CLOCK-JA/clock", data={"csrf": csrf, "action": "complete",
+                                                             "completed_on": "2016-07-01"}).status_code == 303
+    r = desk.post("/desk/ja/claims/CLOCK-JA/clock", data={"csrf": csrf, "action": "paid", "paid_on": "2016-06-30"})
+    assert r.status_code == 422 and beside(r.text).get("paid_on") == "支払日は請求完了日以降にしてください"
+    r = desk.post("/desk/ja/claims/CLOCK-JA/clock", data={"csrf": csrf, "action": "pause", "from": "2016-07-02",
+                                                          "to": "2016-07-05", "note": "待ち\u202e"})
+    assert r.status_code == 422 and beside(r.text).get("note") == "制御文字・双方向制御文字・ゼロ幅文字は使えません"

@@ -343,7 +343,10 @@ _ERRORS = [("another handler account", "review_own"), ("why the decision goes ba
            ("record the day the claim was completed", "err_complete_first"), ("not final", "err_not_final"),
            ("clock has stopped", "err_stopped"), ("not waiting for a second review", "err_not_pending"),
            ("expected a date", "bad_date"), ("expected one of", "err_reason"), ("re-adjudicated", "err_stale"),
-           ("no pause from", "err_no_pause")]
+           ("no pause from", "err_no_pause"), ("is outside 1900-01-01", "err_date_bounds"),
+           ("before the claim was completed", "err_paid_before"), ("is after today", "err_paid_future"),
+           ("is recorded: the claim was completed before", "err_complete_after_pause"),
+           ("no control, bidi or zero-width", "err_note_chars")]
 
 
 def _handling_words(msg: str, lang: str, request: Request) -> str:
