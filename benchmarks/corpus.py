@@ -116,6 +116,9 @@ def _patch(rnd: random.Random, prog: str, programme, policy_pool: list[str]) -> 
         leak.update(personal_records=None, subjects=None, corporate_info=None, obtained_by_deceit=None)
     inc["leak"] = leak if rnd.random() < 0.97 else None
     inc["evidence"] = _some(rnd, EVIDENCE, 0.08, 3)
+    # each measure dated on or after the discovery (some far after: outside the period), a few undated
+    inc["evidence_dates"] = {k: (discovered + dt.timedelta(days=rnd.choice([0, 1, 5, 30, 400]))).isoformat()
+                             for k in (inc["evidence"] or []) if rnd.random() < 0.9} or None
     inc["acts"] = {k: (rnd.choice(ACTORS) if rnd.random() < 0.06 else "none")
                    for k in ("intentional", "crime", "known_violation")}
     r = rnd.random()

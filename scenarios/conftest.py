@@ -228,7 +228,14 @@ def prior(ctx: Ctx, amount: str, pool: str) -> None:
 @given(parsers.parse("the incident occurred on {occurred} and was discovered on {discovered}"))
 @given(parsers.parse("事故は {occurred} に発生し {discovered} に発見された"))
 def dates(ctx: Ctx, occurred: str, discovered: str) -> None:
-    ctx.incident().update(occurred_on=occurred.strip(), discovered_on=discovered.strip())
+    """Moves the incident; a measure the base claim dated before the new occurrence is moved to the day
+    of discovery (a measure cannot precede the leak it makes evident; a scenario about the measure's
+    date says so in its own step)."""
+    inc = ctx.incident()
+    inc.update(occurred_on=occurred.strip(), discovered_on=discovered.strip())
+    if inc.get("evidence_dates"):
+        inc["evidence_dates"] = {k: (inc["discovered_on"] if str(v) < inc["occurred_on"] else v)
+                                 for k, v in inc["evidence_dates"].items()}
 
 
 @given(parsers.parse("damages were first claimed on {date}"))
@@ -356,6 +363,12 @@ def closure(ctx: Ctx, n: int) -> None:
 @given(parsers.parse("届出・報告は {reports}"))
 def reports(ctx: Ctx, reports: str) -> None:
     ctx.incident()["reports"] = words("report", reports)
+
+
+@given(parsers.re(r"the insured (?P<neg>recognised|did not recognise) a possible breach of law$"))
+@given(parsers.re(r"法令などに抵触するおそれを(?P<neg>認識した|認識していない)$"))
+def breach_recognised(ctx: Ctx, neg: str) -> None:
+    ctx.incident()["breach_of_law_recognised"] = neg in ("recognised", "認識した")
 
 
 @given("no report was made")

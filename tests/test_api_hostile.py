@@ -94,7 +94,7 @@ def test_a_record_number_beyond_64_bits_is_a_422_naming_it_and_not_found_says_no
     assert status == 404 and body["message"] == f"no ledger record with sequence number {2 ** 63 - 1}"
     # F2: no route's not-found names the server's ledger file
     for method, route, payload in (("GET", "/claims/NOPE", None), ("GET", "/claims/NOPE/handling", None),
-                                   ("POST", "/claims/NOPE/review", {"action": "approve"}),
+                                   ("POST", "/claims/NOPE/review", {"action": "approve", "decision_seq": 1}),
                                    ("POST", "/claims/NOPE/clock", {"action": "complete", "completed_on": "2025-08-01"}),
                                    ("POST", "/replay/NOPE", None), ("GET", "/policies/NOPE", None)):
         status, body = served.call(method, route, served.tokens["au" if route.startswith("/replay") else "h1"], payload)
@@ -121,7 +121,9 @@ def test_a_claim_id_with_a_slash_is_read_reviewed_clocked_and_replayed(served):
         assert status == 200 and body["claim_id"] == "S/1" and body["kind"] == "decision", body
         status, body = served.call("GET", f"/claims/{ident}/handling", au)
         assert status == 200 and body["claim_id"] == "S/1" and body["review"]["state"] == "pending_review", body
-    status, body = served.call("POST", "/claims/S/1/review", h2, {"action": "approve", "note": "確認済み"})
+    seq = served.call("GET", "/claims/S%2F1/handling", au)[1]["decision_seq"]
+    status, body = served.call("POST", "/claims/S/1/review", h2, {"action": "approve", "note": "確認済み",
+                                                                  "decision_seq": seq})
     assert status == 200 and body["claim_id"] == "S/1" and body["review"]["state"] == "approved", body
     status, body = served.call("POST", "/claims/S%2F1/clock", h1, {"action": "complete", "completed_on": "2025-08-01"})
     assert status == 200 and body["clock"]["completed_on"] == "2025-08-01", body
@@ -263,9 +265,9 @@ def test_the_second_review_is_by_another_os_account_not_another_logname(tmp_path
 
     r = run("root", "root", "adjudicate", claim, "--record")
     assert r.returncode == 0, r.stderr
-    r = run("root", "bob", "review", "ACC-1", "--approve", "--note", "ok")
+    r = run("root", "bob", "review", "ACC-1", "--approve", "--note", "ok", "--decision", 1)
     assert r.returncode == 2 and r.stderr.startswith("review: cli:root recorded this decision"), r.stderr
-    r = run("daemon", "root", "review", "ACC-1", "--approve", "--note", "ok")
+    r = run("daemon", "root", "review", "ACC-1", "--approve", "--note", "ok", "--decision", 1)
     assert r.returncode == 0 and "review approved by cli:daemon" in r.stdout, r.stderr
     with Ledger(ledger) as led:
         assert [r["recorded_by"] for r in led.list_records(claim="ACC-1")] == ["cli:root", "cli:daemon"]

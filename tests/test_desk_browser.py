@@ -683,6 +683,7 @@ def test_a_why_not_suggestion_applied_in_the_form_pays(browser, server):
     bases = yaml.safe_load((ROOT / "rules" / "test_bases.yaml").read_text(encoding="utf-8"))
     claim = json.loads(json.dumps(bases["fukuoka-cyber-2025"], default=str))
     claim["claim_id"], claim["incident"]["reports"] = "FK-WHY-NOT", []   # no regulatory procedure yet
+    claim["incident"]["breach_of_law_recognised"] = False                 # nor a breach of law recognised
     claim["losses"].append({"category": "regulatory_response", "amount": 400000})
     decision = adjudicate(claim)
     suggestion = decision["coverages"]["regulatory_response"]["why_not"]["claimant_can_supply"][0]

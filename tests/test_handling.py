@@ -231,18 +231,23 @@ def test_the_cli_reviews_and_keeps_the_clock(ledger_target, tmp_path, capsys, mo
                        "--lang", "en")
     assert rc == 0, err
     assert out.splitlines()[0] == "Coverage decision (DRAFT)" and "It is not a payment notice." in out
-    rc, out, err = cli(capsys, "review", "CLI-R", "--approve")
+    dseq = lambda: str(Ledger(ledger_target).state("CLI-R")["decision_seq"])  # noqa: E731  the record read
+    rc, out, err = cli(capsys, "review", "CLI-R", "--approve", "--decision", dseq())
     assert rc == 2 and err.startswith("review: cli:alice recorded this decision") and out == ""
     as_account(monkeypatch, "bob")
-    rc, out, err = cli(capsys, "review", "CLI-R", "--return")
+    rc, out, err = cli(capsys, "review", "CLI-R", "--return", "--decision", dseq())
     assert rc == 2 and err.startswith("note: ")
-    st = cli_json(capsys, "review", "CLI-R", "--return", "--note", "check the fine", "--format", "json")
+    st = cli_json(capsys, "review", "CLI-R", "--return", "--note", "check the fine", "--format", "json",
+                  "--decision", dseq())
     assert st["review"]["state"] == "returned" and st["review"]["by"] == "cli:bob"
     as_account(monkeypatch, "alice")
     rc, out, err = cli(capsys, "adjudicate", claim_file(tmp_path, "CLI-R", REFUSED), "--readjudicate")
     assert rc == 0, err
     as_account(monkeypatch, "bob")
-    rc, out, err = cli(capsys, "review", "CLI-R", "--approve")
+    with pytest.raises(SystemExit) as exit_:  # the record read must be named (argparse: exit 2)
+        cli(capsys, "review", "CLI-R", "--approve")
+    assert exit_.value.code == 2 and "--decision" in capsys.readouterr().err
+    rc, out, err = cli(capsys, "review", "CLI-R", "--approve", "--decision", dseq())
     assert rc == 0 and "review approved by cli:bob" in out
     as_account(monkeypatch, "alice")
     rc, out, err = cli(capsys, "adjudicate", claim_file(tmp_path, "CLI-K"), "--record")
@@ -367,9 +372,10 @@ def test_the_api_reviews_keeps_the_clock_and_lists_the_work_on_either_backend(le
     assert pay["overdue"] and pay["unpaid"] and pay["payment_due"]
     assert not ref["overdue"] and not ref["unpaid"] and ref["due_on"] is None and ref["to_do"][0] == "second_review"
     url = "/api/v1/claims/A-REF/review"
-    assert api.post(url, json={"action": "approve"}, headers=h["hana"]).status_code == 403
-    assert api.post(url, json={"action": "approve"}, headers=h["aki"]).status_code == 403
-    ok = api.post(url, json={"action": "approve", "note": "確認済み"}, headers=h["jiro"]).json()
+    seq = api.get("/api/v1/claims/A-REF/handling", headers=h["hana"]).json()["decision_seq"]
+    assert api.post(url, json={"action": "approve", "decision_seq": seq}, headers=h["hana"]).status_code == 403
+    assert api.post(url, json={"action": "approve", "decision_seq": seq}, headers=h["aki"]).status_code == 403
+    ok = api.post(url, json={"action": "approve", "note": "確認済み", "decision_seq": seq}, headers=h["jiro"]).json()
     assert ok["review"]["state"] == "approved" and ok["review"]["by"] == "jiro"
     r = api.post("/api/v1/claims/A-REF/clock", json={"action": "paid", "paid_on": "2025-09-01"}, headers=h["hana"])
     assert r.status_code == 422 and r.json()["problems"][0]["field"] == "paid_on"

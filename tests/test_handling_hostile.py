@@ -68,11 +68,12 @@ def test_a_pause_recorded_in_error_can_be_taken_back_and_the_completion_date_kee
 
 
 @pytest.mark.parametrize("note, at", [("ok\x1b[2J", 3), ("見た\u202eevil", 3), ("a\x00b", 2), ("z\u200bw", 2),
-                                      ("tab\there", 4)])
+                                      ("tab\there", 4), ("\u3164", 1), ("x\u2800", 2), ("a\u034fb", 2),
+                                      ("ok\ufe0f", 3), ("e" + "\u0301" * 4, 5)])
 def test_notes_refuse_control_bidi_and_zero_width_characters(ledger_target, note, at):
     with Ledger(ledger_target) as led:
         record(led, claim_data("N1", CUT), by="alice")
-        with pytest.raises(LedgerError, match=rf"^note: no control, bidi or zero-width characters; U\+[0-9A-F]{{4}} "
+        with pytest.raises(LedgerError, match=rf"^note: no control, bidi or zero-width characters, nor invisible ones; U\+[0-9A-F]{{4}} "
                                               rf"at position {at}$"):
             led.review("N1", "return", note, by="bob")
         led.clock("N1", "complete", {"completed_on": "2025-08-01"}, CAT, by="alice", at=AT)
@@ -157,7 +158,7 @@ def test_the_api_refuses_a_stale_review_and_absurd_clock_dates_with_4xx(tmp_path
     stale = client.post(url, json={"action": "approve", "decision_seq": seq1}, headers=h["h2"])
     assert stale.status_code == 409 and stale.json()["problems"][0]["field"] == "decision_seq"
     assert client.post(url, json={"action": "approve", "decision_seq": 2**70}, headers=h["h2"]).status_code == 422
-    bad = client.post(url, json={"action": "return", "note": "x\u202ey"}, headers=h["h2"])
+    bad = client.post(url, json={"action": "return", "note": "x\u202ey", "decision_seq": seq1 + 1}, headers=h["h2"])
     assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "note"
     seq2 = client.get("/api/v1/claims/API-T1/handling", headers=h["h1"]).json()["decision_seq"]
     ok = client.post(url, json={"action": "approve", "decision_seq": seq2}, headers=h["h2"])
@@ -210,3 +211,88 @@ def test_an_unrecorded_document_of_a_decision_that_needs_review_is_a_draft(tmp_p
     plain = client.post("/api/v1/adjudicate?format=text&lang=en", json=_wire(claim_data("API-D2", SMALL)),
                         headers=h["h1"])
     assert plain.status_code == 200 and "DRAFT" not in plain.text and "will be made" in plain.text
+
+
+# ------------------------------------------------------------------ second probe (N1, N3, N6)
+def _file(cid, losses, payment=None):
+    data = claim_data(cid, losses)
+    if payment is not None:
+        data["payment"] = payment
+    return data
+
+
+@pytest.mark.parametrize("payment, message", [
+    ({"completed_on": "2025-08-01", "paid_on": "2045-01-01"}, r"^payment\.paid_on: 2045-01-01 is after today"),
+    ({"completed_on": "2025-08-01", "paid_on": "1990-01-01"}, r"^payment\.paid_on: 1990-01-01 is before the claim was completed"),
+    ({"paid_on": "2025-08-20"}, r"^payment\.paid_on: give payment\.completed_on"),
+])
+def test_the_claim_files_payment_dates_get_the_clocks_checks(ledger_target, payment, message):
+    with Ledger(ledger_target) as led:
+        with pytest.raises(LedgerError, match=message):
+            record(led, _file("FP1", SMALL, payment), by="alice")
+        assert led.head()[0] == 0  # nothing written
+        record(led, _file("FP1", SMALL, {"completed_on": "2025-08-01", "paid_on": "2025-08-20"}), by="alice")
+        clock = led.state("FP1")["clock"]
+        assert clock["paid_on"] == "2025-08-20" and clock["paid_amount"] == 100_000
+
+
+def test_a_files_old_payment_does_not_close_a_raised_claim_again(ledger_target):
+    paid = {"completed_on": "2025-08-01", "paid_on": "2025-08-20"}
+    with Ledger(ledger_target) as led:
+        record(led, _file("FP2", SMALL, paid), by="alice")
+        record(led, _file("FP2", LARGE, paid), readjudicate=True, by="alice")  # the handler edited the losses only
+        clock = led.state("FP2")["clock"]
+        assert clock["paid_on"] is None and clock["paid_amount"] == 100_000
+        assert clock["paid_before"] == [{"paid_on": "2025-08-20", "total_payable": 100_000}]
+        # the file's completion date does not move a clock that holds one (the clock's steps do)
+        record(led, _file("FP2", LARGE, {"completed_on": "2025-12-01"}), readjudicate=True, by="alice")
+        assert led.state("FP2")["clock"]["completed_on"] == "2025-08-01"
+
+
+def test_up_then_down_again_a_claim_paid_in_full_stays_paid_and_no_second_payment(ledger_target):
+    with Ledger(ledger_target) as led:
+        record(led, claim_data("UD1", SMALL), by="alice")
+        led.clock("UD1", "complete", {"completed_on": "2025-08-01"}, CAT, by="alice", at=AT)
+        led.clock("UD1", "paid", {"paid_on": "2025-08-20"}, CAT, by="alice", at=AT)
+        record(led, claim_data("UD1", LARGE), readjudicate=True, by="alice")
+        assert led.state("UD1")["clock"]["paid_on"] is None
+        record(led, claim_data("UD1", SMALL), readjudicate=True, by="alice")
+        clock = led.state("UD1")["clock"]
+        assert clock["paid_on"] == "2025-08-20" and clock["paid_before"] == [] and clock["paid_amount"] == 100_000
+        with pytest.raises(LedgerError, match=r"^paid_on: the payment was recorded \(2025-08-20\)"):
+            led.clock("UD1", "paid", {"paid_on": "2025-09-01"}, CAT, by="alice", at=AT)
+        record(led, claim_data("UD1", {"losses": [{"category": "call_center", "amount": 50_000}]}),
+               readjudicate=True, by="alice")
+        assert led.state("UD1")["clock"]["paid_on"] == "2025-08-20"  # owes less than was paid: paid
+        # raised again: the second payment covers the new total, in yen
+        record(led, claim_data("UD1", LARGE), readjudicate=True, by="alice")
+        _, st = led.clock("UD1", "paid", {"paid_on": "2025-10-01"}, CAT, by="alice", at=AT)
+        assert st["clock"]["paid_amount"] == 500_000
+        record(led, claim_data("UD1", {"losses": [{"category": "call_center", "amount": 300_000}]}),
+               readjudicate=True, by="alice")
+        assert led.state("UD1")["clock"]["paid_on"] == "2025-10-01"
+
+
+def test_an_extension_or_a_payment_recorded_in_error_can_be_taken_back(ledger_target):
+    with Ledger(ledger_target) as led:
+        record(led, claim_data("EX1", SMALL), by="alice")
+        led.clock("EX1", "complete", {"completed_on": "2025-08-01"}, CAT, by="alice", at=AT)
+        _, st = led.clock("EX1", "extend", {"reason": "abroad", "to": "2199-12-31"}, CAT, by="alice", at=AT)
+        assert st["clock"]["due_on"] == "2199-12-31"
+        _, st = led.clock("EX1", "remove_extension", {}, CAT, by="alice", at=AT)
+        assert st["clock"]["extension"] is None and st["clock"]["due_on"] == "2025-08-31"
+        with pytest.raises(LedgerError, match=r"^to: no extension is recorded"):
+            led.clock("EX1", "remove_extension", {}, CAT, by="alice", at=AT)
+        # a re-completion drops an extension that ends before the new due date
+        led.clock("EX1", "extend", {"reason": "abroad", "to": "2025-10-20"}, CAT, by="alice", at=AT)
+        seq, st = led.clock("EX1", "complete", {"completed_on": "2025-12-01"}, CAT, by="alice", at=AT)
+        assert st["clock"]["extension"] is None and st["clock"]["due_on"] == "2025-12-31"
+        assert '"extension_dropped"' in led.find(seq=seq).row["event_json"]
+        _, st = led.clock("EX1", "paid", {}, CAT, by="alice", at=AT)  # no date: today, mistyped
+        assert st["clock"]["paid_on"] == "2026-01-10"
+        _, st = led.clock("EX1", "remove_paid", {}, CAT, by="alice", at=AT)
+        assert st["clock"]["paid_on"] is None and st["clock"]["paid_amount"] is None
+        _, st = led.clock("EX1", "paid", {"paid_on": "2025-12-20"}, CAT, by="alice", at=AT)
+        assert st["clock"]["paid_on"] == "2025-12-20"
+        ok, msg = led.verify()
+        assert ok, msg

@@ -188,11 +188,13 @@ def test_real_responses_of_every_operation_validate(api):
     assert call("post", "/api/v1/adjudicate", "/api/v1/adjudicate?record=true", uw, json=nagano).status_code == 403
 
     route = "/api/v1/claims/{claim_id}/review"
-    assert call("post", route, "/api/v1/claims/OA-REFUSED/review", h, json={"action": "approve"}).status_code == 403
-    ok = call("post", route, "/api/v1/claims/OA-REFUSED/review", h2, json={"action": "approve", "note": "確認"})
+    read = {"action": "approve", "decision_seq": api.get("/api/v1/claims/OA-REFUSED/handling", headers=h).json()[
+        "decision_seq"]}
+    assert call("post", route, "/api/v1/claims/OA-REFUSED/review", h, json=read).status_code == 403
+    ok = call("post", route, "/api/v1/claims/OA-REFUSED/review", h2, json={**read, "note": "確認"})
     assert ok.status_code == 200 and ok.json()["review"]["why"]  # the refusal said why it needed review
-    assert call("post", route, "/api/v1/claims/OA-REFUSED/review", h2, json={"action": "approve"}).status_code == 409
-    assert call("post", route, "/api/v1/claims/NOPE/review", h2, json={"action": "approve"}).status_code == 404
+    assert call("post", route, "/api/v1/claims/OA-REFUSED/review", h2, json=read).status_code == 409
+    assert call("post", route, "/api/v1/claims/NOPE/review", h2, json=read).status_code == 404
 
     route = "/api/v1/claims/{claim_id}/clock"
     url = "/api/v1/claims/OA-NG/clock"

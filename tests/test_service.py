@@ -180,7 +180,7 @@ def _request(service, route: str, role: str):
         "reference": lambda: service.get("/api/v1/rules", headers=h),
         "work_list": lambda: service.get("/api/v1/worklist?scope=all", headers=h),
         # the seed example pays in full: nothing waits for review (409 for a role that may review)
-        "review": lambda: service.post(f"/api/v1/claims/{NAGANO['claim_id']}/review", json={"action": "approve"},
+        "review": lambda: service.post(f"/api/v1/claims/{NAGANO['claim_id']}/review", json={"action": "approve", "decision_seq": 1},
                                        headers=h),
     }
     return calls[route]()
@@ -384,22 +384,29 @@ def test_second_review_over_the_api(service):
     assert r.status_code == 200 and r.headers["X-Review-State"] == "pending_review"
     assert "（案）" in r.text and "支払通知ではありません" in r.text and "保険金をお支払いできません" not in r.text
     url = f"/api/v1/claims/{REFUSED['claim_id']}/review"
-    own = service.post(url, json={"action": "approve"}, headers=h1)
+    seq = lambda: service.get(f"/api/v1/claims/{REFUSED['claim_id']}/handling", headers=h1).json()["decision_seq"]  # noqa: E731
+    missing = service.post(url, json={"action": "approve"}, headers=h2)
+    assert missing.status_code == 422 and missing.json()["problems"][0]["field"] == "decision_seq"
+    typo = service.post(url, json={"action": "approve", "decison_seq": seq()}, headers=h2)
+    assert typo.status_code == 422 and "decison_seq" in {p["field"] for p in typo.json()["problems"]}
+    assert service.post(url, json={"action": "approve", "decision_seq": True}, headers=h2).status_code == 422
+    own = service.post(url, json={"action": "approve", "decision_seq": seq()}, headers=h1)
     assert own.status_code == 403 and "another handler account" in own.json()["message"]
-    assert service.post(url, json={"action": "approve"}, headers=service.as_("auditor")).status_code == 403
-    bad = service.post(url, json={"action": "maybe"}, headers=h2)
+    assert service.post(url, json={"action": "approve", "decision_seq": seq()}, headers=service.as_("auditor")).status_code == 403
+    bad = service.post(url, json={"action": "maybe", "decision_seq": seq()}, headers=h2)
     assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "action"
-    assert service.post(url, json={"action": "return"}, headers=h2).json()["problems"][0]["field"] == "note"
-    back = service.post(url, json={"action": "return", "note": "根拠の確認を"}, headers=h2).json()
+    assert service.post(url, json={"action": "return", "decision_seq": seq()}, headers=h2).json()["problems"][0]["field"] == "note"
+    back = service.post(url, json={"action": "return", "note": "根拠の確認を", "decision_seq": seq()}, headers=h2).json()
     assert back["review"]["state"] == "returned" and back["review"]["by"] == "handler-2" and back["draft"]
-    assert service.post(url, json={"action": "approve"}, headers=h2).status_code == 409
+    assert service.post(url, json={"action": "approve", "decision_seq": seq()}, headers=h2).status_code == 409
     service.post("/api/v1/adjudicate?readjudicate=true", json=REFUSED, headers=h1)
-    ok = service.post(url, json={"action": "approve", "note": "確認済み"}, headers=h2).json()
+    ok = service.post(url, json={"action": "approve", "note": "確認済み", "decision_seq": seq()}, headers=h2).json()
     assert ok["review"]["state"] == "approved" and not ok["draft"]
     rec = service.get(f"/api/v1/claims/{REFUSED['claim_id']}", headers=service.as_("auditor")).json()
     assert rec["kind"] == "review" and rec["recorded_by"] == "handler-2" and rec["event"]["action"] == "approve"
     assert service.get("/api/v1/audit/verify", headers=service.as_("auditor")).json()["ok"]
-    assert service.post("/api/v1/claims/NOPE/review", json={"action": "approve"}, headers=h2).status_code == 404
+    assert service.post("/api/v1/claims/NOPE/review", json={"action": "approve", "decision_seq": 1},
+                        headers=h2).status_code == 404
 
 
 def test_unclaimed_benefits_are_marked_over_the_api(service):

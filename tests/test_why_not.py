@@ -77,13 +77,16 @@ def test_an_undated_apology_asks_for_its_date_instead_of_assuming_the_period():
 @pytest.mark.parametrize("on,status", [("2016-05-01", "covered"), ("2017-05-01", "covered"),
                                        ("2016-04-30", "not_covered"), ("2017-05-02", "not_covered")])
 def test_the_apology_counts_only_inside_the_period_boundary_days_included(on, status):
-    d = adjudicate(merge(NG, {"incident": {"evidence_dates": {"apology_letters": on}}}))
+    # a leak found before the period, so every apology date tried comes after it (004 §5: only the apology's
+    # date counts, D2 of the hand-computed claims)
+    d = adjudicate(merge(NG, {"incident": {"occurred_on": "2016-04-20", "discovered_on": "2016-04-25",
+                                           "evidence_dates": {"apology_letters": on}}}))
     assert d["coverages"]["brand_protect"]["status"] == status
 
 
 def test_a_mid_term_enrollee_apologising_before_its_cover_began_is_not_covered():
     d = adjudicate(merge(NG, {"policy": {"enrolled_on": "2016-06-05"},
-                              "incident": {"occurred_on": "2016-07-02", "discovered_on": "2016-07-03",
+                              "incident": {"occurred_on": "2016-06-15", "discovered_on": "2016-06-16",
                                            "evidence_dates": {"apology_letters": "2016-06-20"}}}))
     assert d["coverages"]["brand_protect"]["status"] == "not_covered"
     assert any(r["rule"] == "NG-BP-APOLOGY-OUTSIDE-PERIOD" for r in d["coverages"]["brand_protect"]["reasons"])

@@ -111,7 +111,7 @@ def test_max_suggestions_keeps_twice_as_many_found_changes():
     assert stats == {"evaluated": 6, "complete": True}
 
 
-NO_REPORTS = {"incident": {"reports": []}, "losses": [{"category": "regulatory_response", "amount": 100}]}
+NO_REPORTS = {"incident": {"reports": [], "breach_of_law_recognised": False}, "losses": [{"category": "regulatory_response", "amount": 100}]}
 
 
 def test_supply_only_tries_only_what_the_claimant_can_supply():

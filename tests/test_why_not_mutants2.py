@@ -135,7 +135,7 @@ def test_a_line_target_reads_the_map_and_refuse_rules_and_a_coverage_target_the_
     fk = CAT["fukuoka-cyber-2025"]
     assert wn._rules_touching(BOOK, fk, None) == [
         "FK-MAP-LIABILITY", "FK-MAP-INCIDENT-RESPONSE", "FK-MAP-INVESTIGATION-CONFIRMED", "FK-MAP-INVESTIGATION-SUSPECTED",
-        "FK-MAP-LEAK-RESPONSE", "FK-MAP-LEAK-ONLY-RESPONSE", "FK-MAP-REGULATORY", "FK-MAP-LOST-PROFIT", "FK-MAP-CONTINUITY",
+        "FK-MAP-INVESTIGATION-PENDING", "FK-MAP-LEAK-RESPONSE", "FK-MAP-LEAK-ONLY-RESPONSE", "FK-MAP-REGULATORY", "FK-MAP-LOST-PROFIT", "FK-MAP-CONTINUITY",
         "FK-REFUSE-BI-LEAK-ONLY", "FK-REFUSE-LEAK-ONLY-UNLISTED", "FK-REFUSE-FINES", "FK-REFUSE-RANSOM", "FK-REFUSE-OTHER"]
     jma = CAT["jma-support"]
     assert wn._rules_touching(BOOK, jma, None) == ["JMA-LINES-NOT-BASIS"]
@@ -216,7 +216,9 @@ def test_the_dates_offered_are_the_discovery_day_inside_the_cover_then_its_start
         [d(2025, 5, 5), d(2026, 5, 5)]
     # discovered on the period's last day: that day (inside, the end counts), then the start
     assert date_candidates({"incident": {"discovered_on": "2026-05-05", "occurred_on": "2026-05-01",
-                                         "claim_made_on": "2026-05-06"}}) == [d(2026, 5, 5), d(2025, 5, 5)]
+                                         "claim_made_on": "2026-05-06",
+                                         "evidence_dates": {"public_announcement": "2026-05-05"}}}) == \
+        [d(2026, 5, 5), d(2025, 5, 5)]
     # a mid-term enrollee's cover starts later than the period (programme.cover_start of its enrolment)
     start = CAT["fukuoka-cyber-2025"].cover_start(d(2025, 7, 1))
     assert start == d(2025, 8, 5)

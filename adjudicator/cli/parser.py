@@ -156,8 +156,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     act.add_argument("--approve", action="store_true", help="the decision becomes final")
     act.add_argument("--return", dest="send_back", action="store_true", help="back to its handler (needs --note)")
     rv.add_argument("--note", help="what the reviewer says (required with --return)")
-    rv.add_argument("--decision", type=int, metavar="SEQ", help="the decision record you read (`clock show` "
-                    "gives it): refused if the claim was re-adjudicated since")
+    rv.add_argument("--decision", type=int, metavar="SEQ", required=True, help="the decision record you read "
+                    "(`clock show` gives it): refused if the claim was re-adjudicated since")
     rv.add_argument("--format", choices=["text", "json"], default="text")
     rv.add_argument("--ledger", help=ledger_help)
     rv.set_defaults(func=cmd_review)
@@ -193,9 +193,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     ck_unpause = cksub.add_parser("remove-pause", help="take back a pause recorded in error (both records stay "
                                   "in the chain)")
     ck_unpause.add_argument("--from", dest="from_", required=True, help="the pause's first day, YYYY-MM-DD")
+    ck_unext = cksub.add_parser("remove-extension", help="take back an extension recorded in error")
+    ck_unpaid = cksub.add_parser("remove-paid", help="take back a payment recorded in error (a wrong date): "
+                                 "the clock runs again")
     ck_paid = cksub.add_parser("paid", help="the payment was made: the clock stops")
     ck_paid.add_argument("--on", help="YYYY-MM-DD (default: today)")
-    for x in (ck_show, ck_done, ck_ext, ck_pause, ck_unpause, ck_paid):
+    for x in (ck_show, ck_done, ck_ext, ck_pause, ck_unpause, ck_unext, ck_unpaid, ck_paid):
         x.add_argument("claim_id", help="the claim id")
         x.add_argument("--format", choices=["text", "json"], default="text")
         x.add_argument("--ledger", help=ledger_help)

@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from .limits import DATE_MAX, DATE_MIN, MAX_DAYS, MAX_ID, MAX_INT, MAX_LIST, MAX_LOSS_LINES, MAX_PERSONS, MAX_TEXT
-from .text import describe_char, policy_number_char, policy_number_form, quote, unsafe_char
+from .text import CLAIM_ID_ASCII, describe_char, policy_number_char, policy_number_form, quote, unsafe_char
 
 Programme = Literal["fukuoka-cyber-2025", "nagano-privacy-2016", "jma-support"]
 Facility = Literal["clinic", "dental_clinic", "hospital", "care_facility"]
@@ -129,6 +129,25 @@ def _policy_number(value: str) -> str:
 
 
 PolicyNumber = Annotated[StrictStr, AfterValidator(_identifier), AfterValidator(_policy_number)]
+
+
+def _claim_id(value: str) -> str:
+    """A claim id as the ledger's duplicate check compares it: NFKC with dash look-alikes read as '-'
+    (ＦＫ－００１ is FK-001), and only characters a reader can tell apart (ASCII, kana, kanji): an
+    invisible or look-alike character would record and pay the same claim twice (hostile probe).
+    '.' and '..' alone are path segments a browser removes, so no page could reach the claim."""
+    text = policy_number_form(value)
+    bad = policy_number_char(text, CLAIM_ID_ASCII)
+    if bad is not None:
+        raise ValueError(f"ASCII letters, digits and marks, and Japanese kana or kanji only (look-alike and "
+                         f"invisible characters would record the same claim twice); "
+                         f"{describe_char(text[bad])} at position {bad + 1}")
+    if text.strip(".") == "":
+        raise ValueError("'.' and '..' are not claim ids")
+    return text
+
+
+ClaimId = Annotated[StrictStr, AfterValidator(_identifier), AfterValidator(_claim_id)]
 Text = Annotated[StrictStr, AfterValidator(_free_text)]
 # Every count and amount stays below 2**53, the largest integer the rule engine compares exactly;
 # head counts and day counts have tighter bounds of their own (limits.py).
@@ -201,6 +220,10 @@ class Incident(_Strict):
     # Addition (issue 10, 000 §15 利益固有⑧): whether the accident was caused by a defect of the new or
     # revised software. Optional; absent = unknown, and the rules then ask for it when ⑧ could apply.
     software_defect_caused: Optional[StrictBool] = None
+    # Addition (000 §8 イ④, §9 イ②, second limb): the insured recognised that the accident may breach a law
+    # (法令などに抵触するおそれの認識), which brings regulatory-response costs into cover without a filing.
+    # Optional; absent while such costs are claimed without a report, the rules ask for it.
+    breach_of_law_recognised: Optional[StrictBool] = None
     closure_days: Optional[Days] = None
     reports: Optional[Annotated[list[Report], Field(max_length=MAX_LIST)]] = None
 
@@ -233,7 +256,7 @@ class Payment(_Strict):
 
 class Claim(_Strict):
     programme: Programme
-    claim_id: Optional[Identifier] = None
+    claim_id: Optional[ClaimId] = None
     policy: Policy
     incident: Incident
     losses: Annotated[list[LossLine], Field(max_length=MAX_LOSS_LINES)] = []

@@ -303,6 +303,12 @@ def _domain_problems(claim: Claim) -> list[tuple[str, str]]:
     if inc.claim_made_on is not None and inc.claim_made_on < inc.occurred_on:
         problems.append(("incident.claim_made_on",
                          f"cannot be before incident.occurred_on ({inc.claim_made_on} < {inc.occurred_on})"))
+    # a measure that made this leak evident (an apology, a notice) cannot come before it: a year typed
+    # wrong would else meet 000 §9 注1 or 004 §5 「保険期間中に」 (second hand-computed round)
+    for item, day in sorted((inc.evidence_dates.model_dump() if inc.evidence_dates is not None else {}).items()):
+        if day is not None and day < inc.occurred_on:
+            problems.append((f"incident.evidence_dates.{item}",
+                             f"cannot be before incident.occurred_on ({day} < {inc.occurred_on})"))
     records = inc.leak.personal_records if inc.leak is not None else None
     for i, ln in enumerate(claim.losses):
         if records is not None and ln.persons is not None and ln.persons > records:

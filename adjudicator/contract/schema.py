@@ -113,6 +113,7 @@ def claim_template(programme: str, plans: list[str], facilities: list[str], peri
     if fukuoka:
         lines.append("  # software_days_in_production: 30  # new or revised software: days in production")
         lines.append("  # software_defect_caused: false  # the accident was caused by that software's defect (000 §15 利益固有⑧)")
+        lines.append("  # breach_of_law_recognised: false  # a possible breach of law recognised (000 §8 イ④: costs without a filing)")
     if jma:
         lines.append("  closure_days: 0               # days closed (incl. stopping all first-visit consultations)")
     lines.append(f"  reports: [{'mhlw' if jma else 'ppc'}]               # any of: {', '.join(_choices(Incident, 'reports'))}")

@@ -29,25 +29,33 @@ def unsafe_char(text: str, allow_ideographic_space: bool = False) -> int | None:
 _DASHES = re.compile("[\u2010-\u2015\u2212\u30fc\uff70\ufe63]")   # dash look-alikes, read as '-'
 
 
+# the kanji 一 (and ⼀ ㆒, 一 after NFKC) beside an ASCII character is a dash to the eye: read as '-'
+_ONE_BESIDE_ASCII = re.compile("(?<=[\x21-\x7e])\u4e00|\u4e00(?=[\x21-\x7e])")
+# single-stroke kanji that read as ASCII strokes (丨 1/l/|, 丿 /, 亅 J, 丶 .): refused in identifiers
+_STROKES = frozenset("\u4e28\u4e3f\u4e85\u4e36")
+
+
 def policy_number_form(value: str) -> str:
-    """A policy number as aggregates compare it, before spaces and case: NFKC (full-width -> ASCII),
-    dash look-alikes -> '-'. One character for one character after NFKC (positions hold)."""
-    return _DASHES.sub("-", unicodedata.normalize("NFKC", value))
+    """A policy number (or claim id) as aggregates and the duplicate check compare it, before spaces and
+    case: NFKC (full-width -> ASCII), dash look-alikes -> '-' (一 too, beside an ASCII character). One
+    character for one character after NFKC (positions hold)."""
+    return _ONE_BESIDE_ASCII.sub("-", _DASHES.sub("-", unicodedata.normalize("NFKC", value)))
 
 
-def policy_number_char(text: str) -> int | None:
+def policy_number_char(text: str, ascii_marks: str = " -_./()#") -> int | None:
     """Index of the first character a policy number must not hold (in policy_number_form), else None.
 
     Aggregates are kept per policy number, so two numbers that look the same must be the same: only
     ASCII letters and digits, space and - _ . / ( ) #, and Japanese kana and kanji. Refused: invisible
     letters (Hangul fillers U+3164/U+FFA0, Braille blank U+2800), combining marks, variation selectors
     and look-alike letters of other scripts (Cyrillic 'А' beside Latin 'A'). Choice (claims manager):
-    Japanese insurers' policy numbers are alphanumeric; kana and kanji are kept for agents' own codes."""
+    Japanese insurers' policy numbers are alphanumeric; kana and kanji are kept for agents' own codes.
+    `ascii_marks`: the ASCII punctuation allowed (claim ids take every printable ASCII character)."""
     for i, ch in enumerate(text):
         o = ord(ch)
-        if 0x3099 <= o <= 0x309C:  # kana voicing marks left alone by NFKC: combining look-alikes
+        if 0x3099 <= o <= 0x309C or ch in _STROKES:  # combining voicing marks; kanji that read as strokes
             return i
-        if not ((ch.isascii() and (ch.isalnum() or ch in " -_./()#")) or 0x3041 <= o <= 0x30FF
+        if not ((ch.isascii() and (ch.isalnum() or ch in ascii_marks)) or 0x3041 <= o <= 0x30FF
                 or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or ch == "\u3005"):
             return i
     return None
@@ -85,3 +93,25 @@ def quote(value: object, limit: int = QUOTE_CHARS, bare: bool = False) -> str:
     if len(text) > limit:
         shown += f"… ({len(text):,} characters)"
     return shown
+
+
+CLAIM_ID_ASCII = "".join(chr(c) for c in range(0x20, 0x7F) if not chr(c).isalnum())  # every ASCII mark, and space
+
+
+# characters str.isprintable() lets through that show nothing: Hangul fillers, Braille blank, the
+# combining grapheme joiner, Khmer inherent vowels, variation selectors (Default_Ignorable or blank)
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f") | \
+    frozenset(chr(c) for c in range(0xFE00, 0xFE10)) | frozenset(chr(c) for c in range(0xE0100, 0xE01F0))
+MAX_MARKS = 3  # combining marks on one letter (Japanese and accented Latin need at most two)
+
+
+def invisible_char(text: str) -> int | None:
+    """Index of the first character that shows nothing (or of a pile of combining marks), else None."""
+    run = 0
+    for i, ch in enumerate(text):
+        if ch in _INVISIBLE:
+            return i
+        run = run + 1 if unicodedata.category(ch) in ("Mn", "Me") else 0
+        if run > MAX_MARKS:
+            return i
+    return None

@@ -76,6 +76,8 @@ _CLAIM_FIELDS = [
     Field("incident.software_days_in_production", "int", "days the new/revised software had been in production"),
     Field("incident.software_defect_caused", "bool", "the accident was caused by a defect of the new/revised software",
           "000 §15 利益固有⑧ (claim-file addition)"),
+    Field("incident.breach_of_law_recognised", "bool", "the insured recognised the accident may breach a law",
+          "000 §8 イ④; §9 イ② (claim-file addition)"),
     Field("incident.closure_days", "int", "days closed (休業日数)"),
     Field("incident.reports", "list", "reports made"),
 ]

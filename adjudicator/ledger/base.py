@@ -584,7 +584,11 @@ class LedgerCore:
             "prev_hash": head,
         }
         previous_state = orjson.loads(previous["state_json"]) if previous is not None and previous["state_json"] else None
-        state = handling.decision_state(previous_state, decision, claim_input, catalogue, row["seq"], recorded_by)
+        try:
+            state = handling.decision_state(previous_state, decision, claim_input, catalogue, row["seq"], recorded_by,
+                                            dt.date.fromisoformat(row["recorded_at"][:10]))
+        except handling.HandlingError as exc:  # the claim file's payment dates: refused, nothing written
+            raise LedgerError(str(exc)) from None
         state_json = _compact(state)
         row["kind"] = "decision"
         # the bytes of _compact({"event": {"type": "decision"}, "state": state}), the state encoded once

@@ -10,6 +10,7 @@ The state of a claim after a record (kept, hashed, in the record's event_json as
   review         {"state": none | pending_review | approved | returned, "why": [...], "by", "at", "note"}
   clock          {"completed_on", "extension": {"reason", "to", "agreed_on"} | null,
                   "pauses": [{"from", "to", "days"}], "paused_days", "due_on", "paid_on",
+                  "paid_amount" (the yen the recorded payments came to),
                   "paid_before": [{"paid_on", "total_payable"}] (payments of an earlier decision of the claim
                   that a re-adjudication raised: the difference is due again)}
   unclaimed      the decision's unclaimed_benefits (請求案内漏れ), each with its key programme:coverage and
@@ -21,7 +22,7 @@ import datetime as dt
 from typing import Any
 
 from ..contract.limits import DATE_MAX, DATE_MIN
-from ..contract.text import quote, unsafe_char
+from ..contract.text import invisible_char, quote, unsafe_char
 from ..policy.catalogue import Catalogue
 
 REVIEW_STATES = ("none", "pending_review", "approved", "returned")
@@ -69,9 +70,11 @@ def _note(value: Any, field: str, limit: int, lines: bool) -> str | None:
     if len(note) > limit:
         raise HandlingError(f"{field}: at most {limit:,} characters, got {len(note):,}")  # the contract's words
     bad = unsafe_char(note.replace("\n", " ") if lines else note, allow_ideographic_space=True)
+    if bad is None:
+        bad = invisible_char(note)  # shows nothing: a blank-looking note must not pass for one
     if bad is not None:
-        raise HandlingError(f"{field}: no control, bidi or zero-width characters; U+{ord(note[bad]):04X} at "
-                            f"position {bad + 1}")
+        raise HandlingError(f"{field}: no control, bidi or zero-width characters, nor invisible ones; "
+                            f"U+{ord(note[bad]):04X} at position {bad + 1}")
     return note or None
 
 
@@ -171,30 +174,77 @@ def benefit_step(state: dict, key: str, action: str, on: Any, by: str, at: str) 
     return {"type": "benefit", "key": key, "action": action, "on": day}, dict(state, unclaimed=entries)
 
 
+def paid_amount(clock: dict, total_payable: int) -> int:
+    """The yen the recorded payments of a claim came to (0: none): `paid_amount`, or for a clock written
+    before it was kept, the total the claim owed when it was paid."""
+    if clock.get("paid_amount") is not None:
+        return int(clock["paid_amount"])
+    before = [int(p["total_payable"]) for p in clock.get("paid_before") or []]
+    return max(before + ([int(total_payable or 0)] if clock.get("paid_on") else []), default=0)
+
+
+def _file_payment(clock: dict, payment: dict, decision: dict, why: list, today: dt.date | None) -> None:
+    """The claim file's own `payment` section, for a claim whose clock does not hold it yet: the same
+    checks as the clock's steps (a file would else record a payment of 2045, or one before completion,
+    and stop the clock for good; hostile probe). Once the clock holds a date, the clock's steps change it."""
+    if payment.get("completed_on") and not clock.get("completed_on"):
+        day = _date(payment["completed_on"], "payment.completed_on").isoformat()
+        first = min((p["from"] for p in clock.get("pauses") or []), default=None)
+        if first is not None and day > first:
+            raise HandlingError(f"payment.completed_on: a pause from {first} is recorded: the claim was completed "
+                                f"before it")
+        clock["completed_on"] = day
+    if payment.get("delay_reason") and not clock.get("extension"):
+        clock["extension"] = {"reason": str(payment["delay_reason"]), "to": None, "agreed_on": None}
+    # a payment date only on a decision final as recorded that pays something and was not paid before:
+    # else the file alone would stop the clock past the second review, or again at an old date on a raised
+    # amount; `clock paid` records it later
+    if payment.get("paid_on") and not why and decision["total_payable"] > 0 and not clock.get("paid_amount") \
+            and not clock.get("paid_before"):
+        day = _date(payment["paid_on"], "payment.paid_on")
+        if not clock.get("completed_on"):
+            raise HandlingError("payment.paid_on: give payment.completed_on (請求完了日) with the payment date")
+        if day.isoformat() < clock["completed_on"]:
+            raise HandlingError(f"payment.paid_on: {day.isoformat()} is before the claim was completed "
+                                f"({clock['completed_on']})")
+        if today is not None and day > today:
+            raise HandlingError(f"payment.paid_on: {day.isoformat()} is after today ({today.isoformat()}): record "
+                                f"a payment once it is made")
+        clock["paid_on"], clock["paid_amount"] = day.isoformat(), decision["total_payable"]
+
+
 def decision_state(previous: dict | None, decision: dict, given: dict, catalogue: Catalogue, seq: int,
-                   recorded_by: str) -> dict:
+                   recorded_by: str, today: dt.date | None = None, check: bool = True) -> dict:
     """The state after a decision is recorded (first time or re-adjudicated): a fresh review
-    requirement; the clock carried over from the claim's earlier state, with what the claim file's own
-    `payment` section says (completed_on, delay_reason, paid_on) taking precedence."""
+    requirement; the clock carried over from the claim's earlier state, the claim file's own `payment`
+    section filling what the clock does not hold yet (_file_payment). What was paid is kept in yen
+    (`paid_amount`): a re-adjudication that raises the payable above it runs the clock again for the
+    difference (the payment moves to `paid_before`); one at or below it is paid (check=False: a record
+    of an old schema read back as it was recorded, unchecked)."""
     why = review_need(decision, catalogue)
     clock = dict(previous["clock"]) if previous else _empty_clock()
-    if clock.get("paid_on") and decision["total_payable"] > int(previous.get("total_payable") or 0):
-        # a re-adjudication that raises the payable: what was paid stays on the record and the clock runs
-        # again for the difference (else the extra yen would show as paid and could never be recorded)
-        clock["paid_before"] = list(clock.get("paid_before") or []) + [
-            {"paid_on": clock["paid_on"], "total_payable": int(previous.get("total_payable") or 0)}]
-        clock["paid_on"] = None
+    total = decision["total_payable"]
+    paid = paid_amount(clock, int(previous.get("total_payable") or 0)) if previous else 0
+    if paid:
+        clock["paid_amount"] = paid
+        before = list(clock.get("paid_before") or [])
+        if clock.get("paid_on") and total > paid:
+            # what was paid stays on the record; the clock runs again for the difference (else the extra
+            # yen would show as paid and could never be recorded)
+            clock["paid_before"] = before + [{"paid_on": clock["paid_on"], "total_payable": paid}]
+            clock["paid_on"] = None
+        elif not clock.get("paid_on") and total <= paid and before:
+            # lowered again to what was paid: paid, as of that payment (no second payment is due)
+            clock["paid_on"], clock["paid_before"] = before[-1]["paid_on"], before[:-1]
     payment = given.get("payment") if isinstance(given, dict) and isinstance(given.get("payment"), dict) else {}
-    if payment.get("completed_on"):
-        clock["completed_on"] = str(payment["completed_on"])
-    if payment.get("delay_reason") and not (clock.get("extension") or {}).get("to"):
-        clock["extension"] = {"reason": str(payment["delay_reason"]), "to": None, "agreed_on": None}
-    # a payment date from the file only on a decision final as recorded that pays something: else the
-    # file alone would stop the clock past the second review (hostile probe); `clock paid` records it later
-    if payment.get("paid_on") and not why and decision["total_payable"] > 0:
-        clock["paid_on"] = str(payment["paid_on"])
+    if check:
+        _file_payment(clock, payment, decision, why, today)
+    else:  # read back as it was recorded then
+        clock["completed_on"] = str(payment["completed_on"]) if payment.get("completed_on") else clock["completed_on"]
+        if payment.get("paid_on") and not why and total > 0:
+            clock["paid_on"] = str(payment["paid_on"])
     clock["due_on"] = due_on(clock, catalogue.payment_clock_days(decision["programme"]))
-    return {"handler": recorded_by, "decision_seq": seq, "total_payable": decision["total_payable"],
+    return {"handler": recorded_by, "decision_seq": seq, "total_payable": total,
             "needs": len(decision.get("needs_information") or []),
             "review": {"state": "pending_review" if why else "none", "why": why, "by": None, "at": None, "note": None},
             "clock": clock, "unclaimed": _unclaimed(previous, decision)}
@@ -202,7 +252,8 @@ def decision_state(previous: dict | None, decision: dict, given: dict, catalogue
 
 def legacy_state(decision: dict, given: dict, catalogue: Catalogue | None, seq: int, recorded_by: str | None) -> dict:
     """The state of a record written before schema version 3 (no review existed: final as recorded)."""
-    state = decision_state(None, decision, given, catalogue, seq, recorded_by or "") if catalogue is not None \
+    state = decision_state(None, decision, given, catalogue, seq, recorded_by or "", check=False) \
+        if catalogue is not None \
         and decision.get("programme") in catalogue.programmes else None
     if state is None:
         state = {"handler": recorded_by, "decision_seq": seq, "total_payable": decision.get("total_payable", 0),
@@ -242,14 +293,25 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
     """(event, new state) of a payment-clock step:
     complete {completed_on}; extend {reason (one of the five), to (the agreed new due date), agreed_on?};
     pause {from, to, note?} (a delay the insured caused: the due date moves by its days); remove_pause {from}
-    (a pause recorded in error is taken back: both records stay in the chain); paid {paid_on} (only of a
+    (a pause recorded in error is taken back: both records stay in the chain); remove_extension {} and
+    remove_paid {} likewise (a completion also drops an extension that ends before its new due date);
+    paid {paid_on} (only of a
     final decision that pays something: a payment of nothing would close the clock on nothing; not before
     the claim was completed nor after today)."""
     clock = dict(state["clock"])
     clock["pauses"] = list(clock.get("pauses") or [])
-    if clock.get("paid_on"):
-        raise HandlingError(f"paid_on: the payment was recorded ({clock['paid_on']}): the clock has stopped")
     event: dict[str, Any] = {"type": "clock", "action": action}
+    if action == "remove_paid":  # a payment recorded in error (a wrong date, too early): both records stay
+        if not clock.get("paid_on"):
+            raise HandlingError("paid_on: no payment is recorded as closing the clock")
+        before = list(clock.get("paid_before") or [])
+        event["paid_on"], clock["paid_on"] = clock["paid_on"], None
+        clock["paid_amount"] = max((int(p["total_payable"]) for p in before), default=None)
+        clock["due_on"] = due_on(clock, days)
+        return event, dict(state, clock=clock)
+    if clock.get("paid_on"):
+        raise HandlingError(f"paid_on: the payment was recorded ({clock['paid_on']}): the clock has stopped "
+                            f"(remove_paid takes back one recorded in error)")
     if action == "complete":
         day = _date(values.get("completed_on"), "completed_on")
         first = min((p["from"] for p in clock["pauses"]), default=None)
@@ -257,7 +319,11 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
             raise HandlingError(f"completed_on: a pause from {first} is recorded: the claim was completed before "
                                 f"it (remove the pause first if it was recorded in error)")
         clock["completed_on"] = event["completed_on"] = day.isoformat()
-    elif action in ("extend", "pause", "remove_pause", "paid") and not clock.get("completed_on"):
+        ext = clock.get("extension") or {}
+        if ext.get("to") and _date(ext["to"], "to") <= day + dt.timedelta(days=days):
+            # an extension only lengthens the period: one ending before the new due date no longer applies
+            event["extension_dropped"], clock["extension"] = ext, None
+    elif action in ("extend", "pause", "remove_pause", "remove_extension", "paid") and not clock.get("completed_on"):
         raise HandlingError("completed_on: record the day the claim was completed (請求完了日) first")
     elif action == "extend":
         reason = values.get("reason")
@@ -287,6 +353,10 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
         clock["pauses"].append(pause)
         clock["paused_days"] = sum(p["days"] for p in clock["pauses"])
         event.update(pause)
+    elif action == "remove_extension":  # an extension recorded in error: both records stay in the chain
+        if not (clock.get("extension") or {}).get("to"):
+            raise HandlingError("to: no extension is recorded")
+        event["extension"], clock["extension"] = clock["extension"], None
     elif action == "remove_pause":
         start = _date(values.get("from"), "from").isoformat()
         kept = [p for p in clock["pauses"] if p["from"] != start]
@@ -311,9 +381,10 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
             raise HandlingError(f"paid_on: {day.isoformat()} is after today ({today.isoformat()}): record a "
                                 f"payment once it is made")
         clock["paid_on"] = event["paid_on"] = day.isoformat()
+        clock["paid_amount"] = event["paid_amount"] = int(state["total_payable"])
     else:
-        raise HandlingError(f"action: expected complete, extend, pause, remove_pause or paid, got "
-                            f"{quote(str(action))}")
+        raise HandlingError(f"action: expected complete, extend, pause, remove_pause, remove_extension, paid or "
+                            f"remove_paid, got {quote(str(action))}")
     clock["due_on"] = due_on(clock, days)
     return event, dict(state, clock=clock)
 

@@ -247,8 +247,10 @@ def _handling_error(exc: LedgerError) -> ApiError:
 class ReviewRequest(BaseModel):
     action: Literal["approve", "return"]
     note: Optional[str] = None
-    # the decision record the reviewer read (handling.decision_seq): 409 if the claim was re-adjudicated since
-    decision_seq: Optional[int] = Field(default=None, ge=1, le=MAX_SEQ)
+    # the decision record the reviewer read (handling.decision_seq), required: 409 if the claim was
+    # re-adjudicated since, so an approval never lands on a decision the reviewer did not read
+    decision_seq: int = Field(ge=1, le=MAX_SEQ, strict=True)
+    model_config = {"extra": "forbid"}
 
 
 class BenefitRequest(BaseModel):
@@ -260,7 +262,7 @@ class BenefitRequest(BaseModel):
 
 
 class ClockRequest(BaseModel):
-    action: Literal["complete", "extend", "pause", "remove_pause", "paid"]
+    action: Literal["complete", "extend", "pause", "remove_pause", "remove_extension", "paid", "remove_paid"]
     completed_on: Optional[dt.date] = None
     reason: Optional[Literal["public_investigation", "expert_appraisal", "disaster_area", "abroad",
                              "special_claim"]] = None

@@ -96,6 +96,7 @@ class Clock(_Out):
     paid_on: Optional[str]
     # payments of an earlier decision of the claim that a re-adjudication raised: the difference is due again
     paid_before: list[PaidBefore] = []
+    paid_amount: Optional[int] = None   # the yen the recorded payments came to
 
 
 class BenefitMark(_Out):
@@ -145,6 +146,10 @@ class Event(_Out):
     from_: Optional[str] = Field(default=None, alias="from")
     days: Optional[int] = None
     paid_on: Optional[str] = None
+    paid_amount: Optional[int] = None        # paid: the yen the payment came to
+    decision_seq: Optional[int] = None       # review: the decision record reviewed
+    extension: Optional[Extension] = None    # remove_extension: the extension taken back
+    extension_dropped: Optional[Extension] = None  # complete: an extension ending before the new due date
     key: Optional[str] = None
     on: Optional[str] = None
 

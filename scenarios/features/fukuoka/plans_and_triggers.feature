@@ -177,6 +177,31 @@ Feature: All-risk and leak-only plans, leak evidence, regulatory costs and the l
     And rule FK-TRIG-REGULATORY-REPORT fires
     And rule FK-MAP-REGULATORY fires
 
+  Scenario: Regulatory costs without a report wait to know whether a breach of law was recognised (000 §8 イ④ second limb)
+    Given no report was made
+    And the losses are:
+      | category            | amount  |
+      | regulatory_response | 400,000 |
+    When the claim is adjudicated
+    Then "regulatory_response" is needs information
+    And incident.breach_of_law_recognised is asked for
+    And rule FK-REGULATORY-RECOGNITION-NEEDED fires
+
+  Scenario Outline: A possible breach of law the insured recognised brings regulatory costs into cover with no filing
+    Given no report was made
+    And the insured <recognised> a possible breach of law
+    And the losses are:
+      | category            | amount  |
+      | regulatory_response | 400,000 |
+    When the claim is adjudicated
+    Then "regulatory_response" is <status>
+    And rule FK-REGULATORY-RECOGNITION-NEEDED does not fire
+
+    Examples:
+      | recognised        | status      |
+      | recognised        | covered     |
+      | did not recognise | not covered |
+
   Scenario: Regulatory costs without any report facts wait for them
     Given the claim does not say incident.reports
     And the losses are:

@@ -60,3 +60,12 @@
     かつ incident.attack.status が求められる
     かつ ルール FK-CAR-ATTACK-STATUS-NEEDED が発火する
     かつ ルール FK-INVESTIGATION-STATUS-NEEDED が発火する
+    かつ ルール FK-MAP-INVESTIGATION-PENDING が発火する
+
+  シナリオ: 事故の原因がわからなくても調査費用は列挙外として不払にせず保留
+    前提 請求ファイルに incident.cause がない
+    かつ 請求ファイルに incident.attack がない
+    もし 判定する
+    ならば 「事故対応特別費用」は情報不足
+    かつ incident.cause が求められる
+    かつ ルール FK-MAP-INVESTIGATION-PENDING が発火する
