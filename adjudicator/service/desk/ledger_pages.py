@@ -197,6 +197,9 @@ async def _record_view(request: Request, lang: str, seq: int, replayed: dict | N
                           catalogue=ctx.catalogue, draft=is_draft(own_state))
     html = await run_in_threadpool(work)
     sess = r.session_of(request) or {}
+    # the decision this record shows: its own (a handling step carries its claim's decision), so a review
+    # form is offered only on the page of the claim's current decision, never on an older one (N5)
+    shown_decision = (own_state or {}).get("decision_seq") or rec.seq
     return r.page(request, "record.html", lang, status=status, rec=rec, row=row, hash_ok=hash_ok, link_ok=link_ok,
                   document=r.document_body(html), replayed=replayed, chain=chain,
                   rec_status=payment_status(len(rec.decision["needs_information"]),
@@ -204,6 +207,7 @@ async def _record_view(request: Request, lang: str, seq: int, replayed: dict | N
                                             or (rec.input.get("payment") or {}).get("paid_on"),
                                             rec.decision["total_payable"]),
                   state=current, own_state=own_state, draft=is_draft(own_state), me=sess.get("user"),
+                  shown_decision=shown_decision,
                   event=json.loads(row["event_json"])["event"] if row.get("event_json") else None,
                   errors=errors or {}, values=values or {}, reasons=DELAY_REASONS,
                   timing=r.desk(request).labels.payment_timing)

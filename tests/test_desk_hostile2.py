@@ -1,0 +1,71 @@
+"""The desk against the second hostile probe (N5a, N7, N8, N9, N11, N12): the review form only on the page of
+the claim's current decision, a decision that needs a second review shown as a draft before it is
+recorded, search dates as YYYY-MM-DD only, thousands commas only, no form field read as a file's repr,
+and scenario failures in words. Through the desk app on a real SQLite ledger."""
+from __future__ import annotations
+
+import copy
+import html
+import json
+import re
+
+import pytest
+import yaml
+
+from adjudicator.ledger import Ledger
+from adjudicator.service.desk import forms
+
+from support import EXAMPLES
+from test_desk import NAGANO, desk, login  # noqa: F401 - `desk` is the fixture
+from test_desk_hostile import _pending_review, beside
+
+FUKUOKA = json.loads(json.dumps(yaml.safe_load((EXAMPLES / "fukuoka_seed_example.yaml").read_text(encoding="utf-8")),
+                                default=str))
+FUKUOKA["policy"]["policy_number"] = "FK-DESK-1"  # recorded claims carry one
+
+
+def _second(desk) -> None:
+    with Ledger(str(desk.path)) as led:
+        desk.tokens["second"] = led.add_user("handler-2", "handler")
+
+
+def _refused(claim_id: str) -> dict:
+    claim = copy.deepcopy(NAGANO)
+    claim.update(claim_id=claim_id)
+    claim["incident"]["acts"]["intentional"] = "named_insured"  # 004 §7: refused, so it waits for review
+    return claim
+
+
+# ---------------------------------------------------------------------------- N5(a)
+def test_the_review_form_is_only_on_the_page_of_the_claims_current_decision(desk):
+    _second(desk)
+    first = _pending_review(desk, login(desk, "handler"), "OLD-1")
+    csrf = login(desk, "handler")
+    r = desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(_refused("OLD-1")),
+                                                  "readjudicate": "1"})
+    assert r.status_code == 200
+    with Ledger(str(desk.path)) as led:
+        current = led.state("OLD-1")["decision_seq"]
+    assert current > first
+    login(desk, "second")
+    old = desk.get(f"/desk/en/ledger/records/{first}")  # from a bookmark or a colleague's "please review #first"
+    assert old.status_code == 200 and 'id="review-form"' not in old.text and 'name="decision_seq"' not in old.text
+    assert 'id="review-elsewhere"' in old.text
+    assert f'href="/desk/en/ledger/records/{current}#handling" id="current-decision">#{current}</a>' in old.text
+    new = desk.get(f"/desk/en/ledger/records/{current}")
+    assert 'id="review-form"' in new.text and f'name="decision_seq" value="{current}"' in new.text
+    assert 'id="review-elsewhere"' not in new.text
+    # a clock step's record carries the same decision: its page offers the form, naming that decision
+    csrf = login(desk, "handler")
+    assert desk.post("/desk/en/claims/OLD-1/clock", data={"csrf": csrf, "action": "complete",
+                                                          "completed_on": "2016-07-01"}).status_code == 303
+    with Ledger(str(desk.path)) as led:
+        step = led.state("OLD-1")["seq"]
+    assert step > current
+    login(desk, "second")
+    page = desk.get(f"/desk/en/ledger/records/{step}")
+    assert 'id="review-form"' in page.text and f'name="decision_seq" value="{current}"' in page.text
+    # in Japanese too
+    login(desk, "second", "ja")
+    old = desk.get(f"/desk/ja/ledger/records/{first}")
+    assert 'id="review-form"' not in old.text and "現在の判定ではありません" in old.text
