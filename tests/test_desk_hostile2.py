@@ -69,3 +69,29 @@ def test_the_review_form_is_only_on_the_page_of_the_claims_current_decision(desk
     login(desk, "second", "ja")
     old = desk.get(f"/desk/ja/ledger/records/{first}")
     assert 'id="review-form"' not in old.text and "現在の判定ではありません" in old.text
+
+
+# ---------------------------------------------------------------------------- N7
+def _fk_review(claim_id: str) -> dict:
+    claim = copy.deepcopy(FUKUOKA)
+    claim["claim_id"] = claim_id
+    claim["losses"] = claim["losses"] + [{"category": "ransom_payment", "amount": 1000}]  # refused: a cut
+    return claim
+
+
+@pytest.mark.parametrize("lang,pay,draft", [("en", "The insurance payment above will be made.", "(DRAFT)"),
+                                            ("ja", "上記のとおり保険金をお支払いします。", "（案）")])
+def test_an_unrecorded_decision_that_needs_review_is_a_draft_as_on_the_api(desk, lang, pay, draft):
+    csrf = login(desk, "handler", lang)
+    r = desk.post(f"/desk/{lang}/claims/file", data={"csrf": csrf, "text": json.dumps(_fk_review("PROBE-1"))})
+    assert r.status_code == 200, r.text[-1500:]
+    assert draft in r.text and pay not in r.text
+    # the same claim without the refused line needs no review: a final document with its payment sentence
+    plain = dict(_fk_review("PROBE-2"), losses=FUKUOKA["losses"])
+    r = desk.post(f"/desk/{lang}/claims/file", data={"csrf": csrf, "text": json.dumps(plain)})
+    assert r.status_code == 200 and pay in r.text and draft not in r.text
+    # recorded, it waits for review; posted again, the 409 "already recorded" page is a draft as well
+    claim = json.dumps(_fk_review("PROBE-1"))
+    assert desk.post(f"/desk/{lang}/claims/record", data={"csrf": csrf, "claim": claim}).status_code == 200
+    r = desk.post(f"/desk/{lang}/claims/record", data={"csrf": csrf, "claim": claim})
+    assert r.status_code == 409 and draft in r.text and pay not in r.text

@@ -21,6 +21,7 @@ from ...contract.load import FILE, ClaimError, parse_claim_bytes
 from ...decide import decide
 from ...documents.render import render
 from ...ledger import LedgerError
+from ...ledger.handling import review_need
 from ...policy.catalogue import value
 from ...policy.claims import parse_claim
 from ..auth import allowed
@@ -283,10 +284,12 @@ async def decision_page(request: Request, lang: str, claim: dict, parsed, decisi
     def work() -> tuple[dict, str]:
         with ENGINE_LOCK:
             dec = decision or decide(parsed, ctx.book, ctx.catalogue)
+            # a refusal or cut waiting for its second review (issue 20) is a draft: as recorded, or (not
+            # recorded, or already recorded: the 409 page) as the API says it, if it would need one (N7)
+            draft = recorded_draft if recorded else bool(review_need(dec, ctx.catalogue))
             return dec, render(dec, fmt="html", lang=lang, claim=parsed, book=ctx.book, catalogue=ctx.catalogue,
                                draft=draft)
-    # a recorded refusal or cut waiting for its second review (issue 20): its document is a draft
-    draft = bool(recorded) and ctx.ledger().state(parsed.claim_id or "")["draft"]
+    recorded_draft = bool(recorded) and ctx.ledger().state(parsed.claim_id or "")["draft"]
     dec, html = await run_in_threadpool(work)
     return page(request, "decision.html", lang, status=status, decision=dec, claim_json=json.dumps(claim, ensure_ascii=False),
                 summary=summary(dec, ctx, d.labels, lang), questions=questions(dec, claim, d.labels, lang),
