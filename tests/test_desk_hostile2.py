@@ -95,3 +95,19 @@ def test_an_unrecorded_decision_that_needs_review_is_a_draft_as_on_the_api(desk,
     assert desk.post(f"/desk/{lang}/claims/record", data={"csrf": csrf, "claim": claim}).status_code == 200
     r = desk.post(f"/desk/{lang}/claims/record", data={"csrf": csrf, "claim": claim})
     assert r.status_code == 409 and draft in r.text and pay not in r.text
+
+
+# ---------------------------------------------------------------------------- N8 (desk)
+def test_search_dates_are_yyyy_mm_dd_only(desk):
+    csrf = login(desk, "handler")
+    assert desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(dict(NAGANO, claim_id="D-1"))}
+                     ).status_code == 200
+    login(desk, "auditor")
+    r = desk.get("/desk/en/ledger?date_from=2000-01-01")
+    assert r.status_code == 200 and "D-1" in r.text
+    for field in ("date_from", "date_to"):
+        for bad in ("20000101", "2000-W01-1", "2000-001", "2000-1-1", "２０００-01-01"):
+            for url in (f"/desk/en/ledger?{field}={bad}", f"/desk/en/ledger/export?{field}={bad}&format=jsonl"):
+                r = desk.get(url)
+                assert r.status_code == 422, (url, r.status_code)
+                assert "Expected a date YYYY-MM-DD" in r.text and f"{field}: {bad}" in html.unescape(r.text), url

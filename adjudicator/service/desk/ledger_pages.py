@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -42,14 +43,20 @@ def _criteria(q: dict) -> dict:
         if v:
             out[key] = v
     for key in ("date_from", "date_to"):
-        if key in out:
-            try:
-                dt.date.fromisoformat(out[key])
-            except ValueError:
-                raise r.DeskError(422, "bad_date", out[key]) from None
+        if key in out:  # YYYY-MM-DD only (3.11's fromisoformat also reads 20260101 and 2026-W01-1), passed on
+            out[key] = _day(out[key], key)  # as the ledger compares it with recorded_at: as text
     if out.get("status") and out["status"] not in PAYMENT_STATUSES:
         out.pop("status")
     return out
+
+
+def _day(text: str, key: str) -> str:
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise r.DeskError(422, "bad_date", f"{key}: {text}") from None
 
 
 # ---------------------------------------------------------------------------- 4. ledger
