@@ -111,3 +111,19 @@ def test_search_dates_are_yyyy_mm_dd_only(desk):
                 r = desk.get(url)
                 assert r.status_code == 422, (url, r.status_code)
                 assert "Expected a date YYYY-MM-DD" in r.text and f"{field}: {bad}" in html.unescape(r.text), url
+
+
+# ---------------------------------------------------------------------------- N9
+@pytest.mark.parametrize("text", ["1,5", "1,,0,0", "100,", ",100", "1,50,000", "1,0000", "12,34,567", "１，５"])
+def test_an_amount_with_commas_elsewhere_than_thousands_is_refused(desk, text):
+    values = forms.values_from_claim(NAGANO)
+    values.update({"losses[0].amount": text, "csrf": login(desk, "handler")})
+    r = desk.post("/desk/en/claims/decide", data=values)
+    assert r.status_code == 422, text
+    assert "expected a whole number" in beside(r.text).get("losses[0].amount", ""), beside(r.text)
+
+
+@pytest.mark.parametrize("text,amount", [("1,234,567", 1_234_567), ("100", 100), ("1,000", 1000), ("123,456円", 123_456)])
+def test_thousands_commas_are_read(text, amount):
+    assert forms.claim_from_values({"losses[0].amount": text, "losses[0].category": "x"})[0]["losses"][0]["amount"] \
+        == amount
