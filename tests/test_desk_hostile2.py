@@ -127,3 +127,48 @@ def test_an_amount_with_commas_elsewhere_than_thousands_is_refused(desk, text):
 def test_thousands_commas_are_read(text, amount):
     assert forms.claim_from_values({"losses[0].amount": text, "losses[0].category": "x"})[0]["losses"][0]["amount"] \
         == amount
+
+
+# ---------------------------------------------------------------------------- N11
+def test_a_text_field_sent_as_a_file_is_refused_not_recorded_as_its_repr(desk):
+    _second(desk)
+    seq = _pending_review(desk, login(desk, "handler"), "FILE-1")
+    csrf = login(desk, "second")
+    note = {"note": ("n.txt", b"read it", "text/plain")}
+    r = desk.post("/desk/en/claims/FILE-1/review", data={"csrf": csrf, "action": "return", "decision_seq": str(seq)},
+                  files=note)
+    assert r.status_code == 400 and "not sent as one text" in r.text and ">note<" in r.text, r.text[-800:]
+    # a note sent twice is not read as a list either
+    r = desk.post("/desk/en/claims/FILE-1/review", data={"csrf": csrf, "action": "return", "decision_seq": str(seq),
+                                                         "note": ["a", "b"]})
+    assert r.status_code == 400
+    with Ledger(str(desk.path)) as led:
+        state = led.state("FILE-1")
+        assert state["seq"] == seq and state["review"]["state"] == "pending_review"
+    csrf = login(desk, "handler")
+    r = desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(dict(NAGANO, claim_id="FILE-2"))})
+    assert r.status_code == 200
+    with Ledger(str(desk.path)) as led:
+        seq2 = led.state("FILE-2")["seq"]
+    for path, data, part in (
+            ("/desk/en/claims/FILE-2/clock", {"action": "pause", "from": "2016-07-02", "to": "2016-07-05"}, "note"),
+            ("/desk/en/claims/FILE-2/clock", {"action": "complete"}, "completed_on"),
+            ("/desk/en/claims/decide", forms.values_from_claim(NAGANO), "claim_id"),
+            ("/desk/en/claims/record", {"claim": json.dumps(NAGANO)}, "readjudicate"),
+            ("/desk/en/scenarios", {}, "text"), ("/desk/en/claims/file", {}, "text")):
+        r = desk.post(path, data={"csrf": csrf, **data}, files={part: ("x.txt", b"2016-07-01", "text/plain")})
+        assert r.status_code in (400, 403) and "Traceback" not in r.text, (path, part, r.status_code)
+        if path != "/desk/en/scenarios":  # a handler may not run scenarios: 403 before the form
+            assert r.status_code == 400 and f">{part}<" in r.text, (path, part, r.text[-600:])
+    with Ledger(str(desk.path)) as led:
+        assert led.state("FILE-2")["seq"] == seq2 and "UploadFile" not in json.dumps(led.state("FILE-2"))
+    # the claim file's own upload field still takes a file
+    r = desk.post("/desk/en/claims/file", data={"csrf": csrf},
+                  files={"file": ("ng.json", json.dumps(dict(NAGANO, claim_id="FILE-3")).encode(), "application/json")})
+    assert r.status_code == 200, r.text[-600:]
+    # a login form's `next` sent twice is refused, not a 500
+    desk.cookies.clear()
+    page = desk.get("/desk/en/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = desk.post("/desk/en/login", data={"csrf": token, "token": desk.tokens["handler"], "next": ["/desk/en/a", "/b"]})
+    assert r.status_code == 400

@@ -401,9 +401,9 @@ async def _handle(request: Request, lang: str, seq: int, form: dict, group: str,
 async def review_post(request: Request, lang: str, claim_id: str):
     lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "review")
     action = form.get("action") if form.get("action") in ("approve", "return") else None
-    note = str(form.get("note") or "")  # the ledger refuses one over 2,000 characters, beside `note`
+    note = r.text_of(form, "note")  # the ledger refuses one over 2,000 characters, beside `note`
     # the decision record the page showed: the ledger refuses the review if the claim was re-adjudicated since
-    shown = str(form.get("decision_seq") or "")
+    shown = r.text_of(form, "decision_seq")
     decision_seq = int(shown) if shown.isascii() and shown.isdigit() and len(shown) <= 19 else None
     if action is None or decision_seq is None:
         return await _record_view(request, lang, seq, errors={"review": {"action": r.desk(request).labels.word(
@@ -419,7 +419,7 @@ async def benefit_post(request: Request, lang: str, claim_id: str):
     """請求案内: an unclaimed benefit marked told (案内済) or declined (請求しない), with the date."""
     lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "record")
     action = form.get("action") if form.get("action") in ("told", "declined") else None
-    key, on = str(form.get("key") or "")[:200], str(form.get("on") or "").strip()[:40]
+    key, on = r.text_of(form, "key")[:200], r.text_of(form, "on").strip()[:40]
     if action is None or not key:
         raise r.DeskError(422, "bad_form")
     if not on:
@@ -443,7 +443,7 @@ async def clock_post(request: Request, lang: str, claim_id: str):
     action = form.get("action") if form.get("action") in _CLOCK_FIELDS else None
     if action is None:
         raise r.DeskError(422, "bad_form")
-    values = {k: str(form.get(k) or "").strip() for k in _CLOCK_FIELDS[action]}
+    values = {k: r.text_of(form, k).strip() for k in _CLOCK_FIELDS[action]}
     values = {k: v for k, v in values.items() if v}
     labels = r.desk(request).labels
     problems = {k: labels.word("err_required", lang) for k in _REQUIRED[action] if k not in values}
