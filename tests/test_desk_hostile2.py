@@ -172,3 +172,21 @@ def test_a_text_field_sent_as_a_file_is_refused_not_recorded_as_its_repr(desk):
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     r = desk.post("/desk/en/login", data={"csrf": token, "token": desk.tokens["handler"], "next": ["/desk/en/a", "/b"]})
     assert r.status_code == 400
+
+
+# ---------------------------------------------------------------------------- N12
+@pytest.mark.parametrize("lang,step,words", [
+    ("en", 'Given the claim file "scenarios/examples/nope.yaml"', "no such claim file under scenarios/: scenarios/examples/nope.yaml"),
+    ("en", "Given the plan is D", "start the scenario with a claim (Given a typical … claim"),
+    ("en", "Given a typical nagano claim", "unknown programme &#39;nagano&#39;: expected one of fukuoka-cyber-2025"),
+    ("ja", "前提 加入タイプは D", "最初に請求を用意してください"),
+    ("ja", "前提 請求ファイル「scenarios/examples/nope.yaml」", "請求ファイルが scenarios/ の下にありません"),
+])
+def test_scenario_failures_are_worded_without_server_paths(desk, lang, step, words):
+    csrf = login(desk, "underwriter", lang)
+    head = "Feature: x\n  Scenario: y\n" if lang == "en" else "# language: ja\n機能: x\n  シナリオ: y\n"
+    when = "When the claim is adjudicated" if lang == "en" else "もし 判定する"
+    r = desk.post(f"/desk/{lang}/scenarios", data={"csrf": csrf, "text": f"{head}    {step}\n    {when}\n"})
+    assert r.status_code == 200 and words in r.text, re.findall(r'(?s)<section id="result".*?</section>', r.text)
+    from adjudicator.service.desk.scenario_run import project_root
+    assert str(project_root()) not in r.text and "KeyError" not in r.text and "Errno" not in r.text
