@@ -114,15 +114,35 @@ def cmd_audit_show(args: argparse.Namespace) -> int:
     return 0 if rec.verified else 1
 
 
+_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_MOMENT = _DAY + r"[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+
+
 def _when(value: str | None, field: str) -> str | None:
+    """A --since/--until bound as the ledger compares it with recorded_at (UTC ISO text, microseconds):
+    a date YYYY-MM-DD, or a date-time converted to UTC (one without an offset is UTC, as recorded_at is).
+    Nothing else: 3.11's fromisoformat also reads 20260101 and 2026-W01-1, which compare wrongly as text."""
     import datetime as dt
+    import re
     if value is None:
         return None
     try:
-        (dt.date.fromisoformat if len(value) == 10 else dt.datetime.fromisoformat)(value)
+        if re.fullmatch(_DAY, value):
+            return dt.date.fromisoformat(value).isoformat()
+        if not re.fullmatch(_MOMENT, value):
+            raise ValueError(value)
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+        if field == "until":  # on or before: the ledger's bound is exclusive
+            moment += dt.timedelta(microseconds=1)
+        return moment.isoformat(timespec="microseconds")
+    except OverflowError:  # beyond 0001-01-01 .. 9999-12-31 in UTC
+        if field == "until" and value.startswith("9999-"):
+            return "9999-12-31"  # the last day: no upper bound
+        raise ValueError(f"{field}: {value!r} is outside the dates a record can have") from None
     except ValueError:
-        raise ValueError(f"{field}: expected a date YYYY-MM-DD or a date-time, got {value!r}") from None
-    return value
+        raise ValueError(f"{field}: expected a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM[:SS][+HH:MM], "
+                         f"got {value!r}") from None
 
 
 def _csv_cell(v: object) -> object:

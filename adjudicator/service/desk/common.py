@@ -85,8 +85,9 @@ class Redirect(Exception):
         self.url = url
 
 
-async def form_of(request: Request) -> dict[str, Any]:
-    """The posted form (fields of one name: a list), its CSRF token checked, its size bounded."""
+async def form_of(request: Request, files: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The posted form (fields of one name: a list), its CSRF token checked, its size bounded; a file
+    part is taken only for a field named in `files` (elsewhere it would be read as its repr: refused)."""
     limit = desk(request).ctx.settings.max_body
     declared = request.headers.get("content-length")
     if declared is None or not declared.isdigit() or int(declared) > limit:
@@ -98,7 +99,18 @@ async def form_of(request: Request) -> dict[str, Any]:
         out[key] = vals if len(vals) > 1 else vals[0]
     if not csrf_ok(session_of(request), out.get("csrf") if isinstance(out.get("csrf"), str) else None):
         raise DeskError(403, "bad_form")
+    for key, vals in out.items():
+        if key not in files and any(not isinstance(v, str) for v in (vals if isinstance(vals, list) else [vals])):
+            raise DeskError(400, "not_text", key)
     return out
+
+
+def text_of(form: dict[str, Any], key: str) -> str:
+    """A field that holds one text ("" when not sent): sent twice, it is refused, never read as a list's repr."""
+    value = form.get(key)
+    if isinstance(value, list):
+        raise DeskError(400, "not_text", key)
+    return value or ""
 
 
 def page(request: Request, template: str, lang: str, status: int = 200, **view: Any) -> HTMLResponse:

@@ -132,11 +132,12 @@ def values_from_claim(claim: dict) -> dict[str, Any]:
     return values
 
 
-# A whole number as typed: ASCII or full-width digits (an IME gives those), thousands commas, a yen sign
+# A whole number as typed: ASCII or full-width digits (an IME gives those), commas only as thousands
+# separators (1,234,567: "1,5" or "1,50,000" is a typo, not 15 or 150,000), a yen sign
 # before or 円 after. Not NFKC: it reads superscripts, circled numbers and mathematical digits as digits,
 # and int() takes any script's digits (٣, ৩); nor spaces inside the number ("7 5" is no amount).
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９，－￥", "0123456789,-¥")
-_WHOLE = re.compile(r"(?:¥\s*)?(-?[0-9][0-9,]*)(?:\s*円)?")
+_WHOLE = re.compile(r"(?:¥\s*)?(-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+))(?:\s*円)?")
 
 
 def _int(text: str) -> int | None:

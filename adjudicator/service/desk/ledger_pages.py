@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -42,14 +43,20 @@ def _criteria(q: dict) -> dict:
         if v:
             out[key] = v
     for key in ("date_from", "date_to"):
-        if key in out:
-            try:
-                dt.date.fromisoformat(out[key])
-            except ValueError:
-                raise r.DeskError(422, "bad_date", out[key]) from None
+        if key in out:  # YYYY-MM-DD only (3.11's fromisoformat also reads 20260101 and 2026-W01-1), passed on
+            out[key] = _day(out[key], key)  # as the ledger compares it with recorded_at: as text
     if out.get("status") and out["status"] not in PAYMENT_STATUSES:
         out.pop("status")
     return out
+
+
+def _day(text: str, key: str) -> str:
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise r.DeskError(422, "bad_date", f"{key}: {text}") from None
 
 
 # ---------------------------------------------------------------------------- 4. ledger
@@ -197,6 +204,9 @@ async def _record_view(request: Request, lang: str, seq: int, replayed: dict | N
                           catalogue=ctx.catalogue, draft=is_draft(own_state))
     html = await run_in_threadpool(work)
     sess = r.session_of(request) or {}
+    # the decision this record shows: its own (a handling step carries its claim's decision), so a review
+    # form is offered only on the page of the claim's current decision, never on an older one (N5)
+    shown_decision = (own_state or {}).get("decision_seq") or rec.seq
     return r.page(request, "record.html", lang, status=status, rec=rec, row=row, hash_ok=hash_ok, link_ok=link_ok,
                   document=r.document_body(html), replayed=replayed, chain=chain,
                   rec_status=payment_status(len(rec.decision["needs_information"]),
@@ -204,6 +214,7 @@ async def _record_view(request: Request, lang: str, seq: int, replayed: dict | N
                                             or (rec.input.get("payment") or {}).get("paid_on"),
                                             rec.decision["total_payable"]),
                   state=current, own_state=own_state, draft=is_draft(own_state), me=sess.get("user"),
+                  shown_decision=shown_decision,
                   event=json.loads(row["event_json"])["event"] if row.get("event_json") else None,
                   errors=errors or {}, values=values or {}, reasons=DELAY_REASONS,
                   timing=r.desk(request).labels.payment_timing)
@@ -390,9 +401,9 @@ async def _handle(request: Request, lang: str, seq: int, form: dict, group: str,
 async def review_post(request: Request, lang: str, claim_id: str):
     lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "review")
     action = form.get("action") if form.get("action") in ("approve", "return") else None
-    note = str(form.get("note") or "")  # the ledger refuses one over 2,000 characters, beside `note`
+    note = r.text_of(form, "note")  # the ledger refuses one over 2,000 characters, beside `note`
     # the decision record the page showed: the ledger refuses the review if the claim was re-adjudicated since
-    shown = str(form.get("decision_seq") or "")
+    shown = r.text_of(form, "decision_seq")
     decision_seq = int(shown) if shown.isascii() and shown.isdigit() and len(shown) <= 19 else None
     if action is None or decision_seq is None:
         return await _record_view(request, lang, seq, errors={"review": {"action": r.desk(request).labels.word(
@@ -408,7 +419,7 @@ async def benefit_post(request: Request, lang: str, claim_id: str):
     """請求案内: an unclaimed benefit marked told (案内済) or declined (請求しない), with the date."""
     lang, sess, form, ctx, seq = await _handling_form(request, lang, claim_id, "record")
     action = form.get("action") if form.get("action") in ("told", "declined") else None
-    key, on = str(form.get("key") or "")[:200], str(form.get("on") or "").strip()[:40]
+    key, on = r.text_of(form, "key")[:200], r.text_of(form, "on").strip()[:40]
     if action is None or not key:
         raise r.DeskError(422, "bad_form")
     if not on:
@@ -432,7 +443,7 @@ async def clock_post(request: Request, lang: str, claim_id: str):
     action = form.get("action") if form.get("action") in _CLOCK_FIELDS else None
     if action is None:
         raise r.DeskError(422, "bad_form")
-    values = {k: str(form.get(k) or "").strip() for k in _CLOCK_FIELDS[action]}
+    values = {k: r.text_of(form, k).strip() for k in _CLOCK_FIELDS[action]}
     values = {k: v for k, v in values.items() if v}
     labels = r.desk(request).labels
     problems = {k: labels.word("err_required", lang) for k in _REQUIRED[action] if k not in values}

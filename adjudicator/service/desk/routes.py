@@ -21,13 +21,14 @@ from ...contract.load import FILE, ClaimError, parse_claim_bytes
 from ...decide import decide
 from ...documents.render import render
 from ...ledger import LedgerError
+from ...ledger.handling import review_need
 from ...policy.catalogue import value
 from ...policy.claims import parse_claim
 from ..auth import allowed
 from ..context import ENGINE_LOCK, RECORD_LOCK, Context
 from . import forms, ledger_pages, scenario_run
 from .common import (HERE, HOME, PAGE_CSP, Desk, DeskError, Redirect, _lang, desk, document_body, form_of, page,
-                     session_of, user_of)
+                     session_of, text_of, user_of)
 from .labels import Labels
 from .session import COOKIE, Sessions, set_cookie
 
@@ -88,16 +89,16 @@ async def login(request: Request, lang: str):
     lang = _lang(lang)
     d = desk(request)
     form = await form_of(request)
-    name = str(form.get("name") or "").strip()[:64]
-    token = str(form.get("token") or "").strip()
+    name = text_of(form, "name").strip()[:64]
+    token = text_of(form, "token").strip()
     user = d.ctx.ledger().authenticate(token) if token and len(token) <= 256 else None
     if user is None or (name and name != user["name"]):
         sess = session_of(request) or Sessions.new(None)
-        return _login_response(request, lang, sess, form.get("next"), d.labels.word("login_failed", lang),
+        return _login_response(request, lang, sess, text_of(form, "next"), d.labels.word("login_failed", lang),
                                name=name, status=401)
     request.state.user = user["name"]
     account = d.ctx.ledger().desk_account(user["name"])
-    resp = RedirectResponse(_safe_next(str(form.get("next") or ""), lang), status_code=303)
+    resp = RedirectResponse(_safe_next(text_of(form, "next"), lang), status_code=303)
     set_cookie(resp, d.sessions.dumps(Sessions.new(account)), request.url.scheme == "https")  # a new session id
     return resp
 
@@ -178,9 +179,9 @@ async def decide_form(request: Request, lang: str):
 async def decide_file(request: Request, lang: str):
     lang = _lang(lang)
     user_of(request, lang, "adjudicate")
-    form = await form_of(request)
+    form = await form_of(request, files=("file",))
     upload = form.get("file")
-    text = str(form.get("text") or "")
+    text = text_of(form, "text")
     data, name = text.encode("utf-8"), ""
     if upload is not None and not isinstance(upload, str) and getattr(upload, "filename", ""):
         data, name = await upload.read(), upload.filename
@@ -283,10 +284,12 @@ async def decision_page(request: Request, lang: str, claim: dict, parsed, decisi
     def work() -> tuple[dict, str]:
         with ENGINE_LOCK:
             dec = decision or decide(parsed, ctx.book, ctx.catalogue)
+            # a refusal or cut waiting for its second review (issue 20) is a draft: as recorded, or (not
+            # recorded, or already recorded: the 409 page) as the API says it, if it would need one (N7)
+            draft = recorded_draft if recorded else bool(review_need(dec, ctx.catalogue))
             return dec, render(dec, fmt="html", lang=lang, claim=parsed, book=ctx.book, catalogue=ctx.catalogue,
                                draft=draft)
-    # a recorded refusal or cut waiting for its second review (issue 20): its document is a draft
-    draft = bool(recorded) and ctx.ledger().state(parsed.claim_id or "")["draft"]
+    recorded_draft = bool(recorded) and ctx.ledger().state(parsed.claim_id or "")["draft"]
     dec, html = await run_in_threadpool(work)
     return page(request, "decision.html", lang, status=status, decision=dec, claim_json=json.dumps(claim, ensure_ascii=False),
                 summary=summary(dec, ctx, d.labels, lang), questions=questions(dec, claim, d.labels, lang),
@@ -439,7 +442,7 @@ async def run_scenarios(request: Request, lang: str):
     lang = _lang(lang)
     user_of(request, lang, "scenarios")
     form = await form_of(request)
-    text = str(form.get("text") or "")[:100_000]
+    text = text_of(form, "text")[:100_000]
     ctx = desk(request).ctx
     result = await run_in_threadpool(scenario_run.run, text, ctx.settings.rules)
     plain_words(result, desk(request).labels)

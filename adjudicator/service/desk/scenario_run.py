@@ -35,8 +35,27 @@ def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func
              "after": s.get("after"), "cut": s.get("cut"), "clause": s.get("clause", "")}
             for ln in d.get("lines", []) for s in ln.get("steps", []) if s.get("cut")]
     _cur()["steps"].append({"keyword": step.keyword, "text": step.name, "status": "failed",
-                            "message": str(exception)[:4000], "cuts": cuts})
+                            "message": _worded(exception, step_func, step_func_args, ctx)[:4000], "cuts": cuts})
     _cur()["status"] = "failed"
+def _worded(exception, step_func, args, ctx):
+    """A step's failure in words: never a bare KeyError nor a path on the server."""
+    ja, name = _lang() == "ja", getattr(step_func, "__name__", "")
+    if isinstance(exception, OSError) and name == "claim_file":
+        path = args.get("path", "")
+        return f"請求ファイルが scenarios/ の下にありません: {path}" if ja else f"no such claim file under scenarios/: {path}"
+    if isinstance(exception, KeyError) and name == "typical_claim":
+        known, asked = ", ".join(sorted(load_bases())), args.get("programme", "")
+        return f"保険制度「{asked}」はありません（{known} のいずれか）" if ja else \
+            f"unknown programme {asked!r}: expected one of {known}"
+    if not getattr(ctx, "claim", None) and isinstance(exception, (KeyError, TypeError, AttributeError)):
+        return ("最初に請求を用意してください（前提 「…」の標準的な請求、または 前提 請求ファイル「…」）" if ja else
+                'start the scenario with a claim (Given a typical … claim, or Given the claim file "…")')
+    if isinstance(exception, KeyError):
+        return f"請求に {exception} がありません" if ja else f"the claim has no {exception}"
+    text = str(exception)
+    for folder in (str(HERE.parent), os.path.dirname(os.path.abspath(__file__))):
+        text = text.replace(folder + os.sep, "").replace(folder, ".")
+    return text
 def pytest_bdd_step_func_lookup_error(request, feature, scenario, step, exception):
     _cur()["steps"].append({"keyword": step.keyword, "text": step.name, "status": "undefined"})
     _cur()["status"] = "failed"
@@ -60,7 +79,14 @@ def run(text: str, rules: str | None = None) -> dict:
         return {"ok": False, "lang": lang, "scenarios": [], "error": "the step library scenarios/ is not installed"}
     bad = outside_files(text, root)
     if bad:
-        return {"ok": False, "lang": lang, "scenarios": [], "error": f"claim files must be under scenarios/: {bad}"}
+        return {"ok": False, "lang": lang, "scenarios": [], "error": (
+            f"請求ファイルは scenarios/ の下の YAML・JSON ファイルに限られます: {bad}" if lang == "ja"
+            else f"claim files must be under scenarios/: {bad}")}
+    missing = missing_files(text, root)
+    if missing:  # named as the scenario names it: never the server's own path
+        return {"ok": False, "lang": lang, "scenarios": [], "error": (
+            f"請求ファイルが scenarios/ の下にありません: {missing}" if lang == "ja"
+            else f"no such claim file under scenarios/: {missing}")}
     with tempfile.TemporaryDirectory(prefix="desk-scenario-") as tmp:
         work = Path(tmp)
         (work / "features").mkdir()
@@ -100,13 +126,22 @@ def _error(output: str, work: Path) -> str:
     return "\n".join(keep[-6:])[:2000] or "no scenario found"
 
 
+def _claim_files(text: str):
+    # steps match in any case (parsers.parse): so does this
+    for m in re.finditer(r'claim\s+file\s+"([^"]*)"|請求ファイル\s*「([^」]*)」', text, re.IGNORECASE):
+        yield m.group(1) if m.group(1) is not None else m.group(2)
+
+
 def outside_files(text: str, root: Path) -> str | None:
     """A claim file a scenario names must be a YAML/JSON file under scenarios/ (no other file is read)."""
     base = (root / "scenarios").resolve()
-    # steps match in any case (parsers.parse): so does this
-    for m in re.finditer(r'claim\s+file\s+"([^"]*)"|請求ファイル\s*「([^」]*)」', text, re.IGNORECASE):
-        name = m.group(1) if m.group(1) is not None else m.group(2)
+    for name in _claim_files(text):
         path = (root / name).resolve()
         if not path.is_relative_to(base) or path.suffix.lower() not in (".yaml", ".yml", ".json"):
             return name
     return None
+
+
+def missing_files(text: str, root: Path) -> str | None:
+    """A claim file (under scenarios/) a scenario names that is not there."""
+    return next((name for name in _claim_files(text) if not (root / name).is_file()), None)
