@@ -263,3 +263,25 @@ def test_clock_refusals_read_in_the_pages_language(desk):
     r = desk.post("/desk/ja/claims/CLOCK-JA/clock", data={"csrf": csrf, "action": "pause", "from": "2016-07-02",
                                                           "to": "2016-07-05", "note": "待ち\u202e"})
     assert r.status_code == 422 and beside(r.text).get("note") == "制御文字・双方向制御文字・ゼロ幅文字は使えません"
+
+
+def test_an_extension_or_a_payment_recorded_in_error_is_taken_back_from_the_record_page(desk):
+    csrf = login(desk, "handler")
+    assert desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(dict(NAGANO, claim_id="UNDO-1"))}
+                     ).status_code == 200
+    post = lambda **f: desk.post("/desk/en/claims/UNDO-1/clock", data={"csrf": csrf, **f})  # noqa: E731
+    assert post(action="complete", completed_on="2016-07-01").status_code == 303
+    assert post(action="extend", reason="abroad", to="2199-12-31").status_code == 303
+    with Ledger(str(desk.path)) as led:
+        seq = led.state("UNDO-1")["seq"]
+    assert 'id="clock-remove-extension"' in desk.get(f"/desk/en/ledger/records/{seq}").text
+    assert post(action="remove_extension").status_code == 303
+    assert post(action="paid", paid_on="2016-07-20").status_code == 303
+    with Ledger(str(desk.path)) as led:
+        st = led.state("UNDO-1")
+    assert st["clock"]["extension"] is None and st["clock"]["paid_on"] == "2016-07-20"
+    page = desk.get(f"/desk/en/ledger/records/{st['seq']}").text
+    assert 'id="clock-remove-paid"' in page and 'id="clock-paid"' not in page
+    assert post(action="remove_paid").status_code == 303
+    with Ledger(str(desk.path)) as led:
+        assert led.state("UNDO-1")["clock"]["paid_on"] is None and led.state("UNDO-1")["clock"]["due_on"] == "2016-07-31"

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 import orjson
 
 from ..contract.claim import Claim, PriorPayments
-from ..contract.text import policy_number_form
+from ..contract.text import policy_number_form, quote
 from ..policy.catalogue import Catalogue
 from . import chain, handling
 from .chain import GENESIS, record_hash
@@ -1075,7 +1075,7 @@ class LedgerCore:
         key = normalise_policy_number(policy_number)
         records = self.list_records(policy=policy_number)
         if not records:
-            raise LedgerError(f"policy: no record of policy {key!r} in the ledger")
+            raise LedgerError(f"policy: no record of policy {quote(key)} in the ledger")
         current = {}
         for r in records:  # the latest record of each claim id counts
             current[r["claim_id"]] = r

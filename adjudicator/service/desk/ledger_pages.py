@@ -431,10 +431,10 @@ async def benefit_post(request: Request, lang: str, claim_id: str):
 
 
 _CLOCK_FIELDS = {"complete": ("completed_on",), "extend": ("reason", "to", "agreed_on"), "pause": ("from", "to", "note"),
-                 "remove_pause": ("from",), "paid": ("paid_on",)}
+                 "remove_pause": ("from",), "remove_extension": ("to",), "paid": ("paid_on",), "remove_paid": ("paid_on",)}
 FIELD_MAX = 500       # a date or a reason code is far shorter
 _REQUIRED = {"complete": ("completed_on",), "extend": ("reason", "to"), "pause": ("from", "to"), "remove_pause": ("from",),
-             "paid": ("paid_on",)}
+             "remove_extension": (), "paid": ("paid_on",), "remove_paid": ()}
 
 
 @router.post("/desk/{lang}/claims/{claim_id:path}/clock")
