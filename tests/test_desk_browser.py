@@ -498,7 +498,7 @@ def test_the_work_list_gives_due_dates_overdue_first_and_marks_payment(browser, 
     assert "30日後より後" in err.text
     _check_page(browser, shots, "claim-clock-error-ja", "ja")
     browser.find_element(By.ID, "handling").screenshot(str(shots / "claim-clock-error-ja-handling.png"))
-    post_form(browser, "clock-extend", reason="expert_appraisal", to="2099-04-01", agreed_on="2099-01-15")
+    post_form(browser, "clock-extend", reason="expert_appraisal", to="2099-04-01")  # agreed_on: not after today
     assert text_of(browser, By.ID, "clock-due") == "2099-04-01"
     post_form(browser, "clock-pause", **{"from": "2099-01-05", "to": "2099-01-15", "note": "書類の提出待ち"})
     assert text_of(browser, By.ID, "clock-due") == "2099-04-11"

@@ -285,3 +285,24 @@ def test_an_extension_or_a_payment_recorded_in_error_is_taken_back_from_the_reco
     assert post(action="remove_paid").status_code == 303
     with Ledger(str(desk.path)) as led:
         assert led.state("UNDO-1")["clock"]["paid_on"] is None and led.state("UNDO-1")["clock"]["due_on"] == "2016-07-31"
+
+
+def test_a_payment_from_the_page_of_an_older_decision_is_refused(desk):
+    csrf = login(desk, "handler")
+    claim = dict(NAGANO, claim_id="PAYOLD-1")
+    assert desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(claim)}).status_code == 200
+    with Ledger(str(desk.path)) as led:
+        first = led.state("PAYOLD-1")["decision_seq"]
+    assert desk.post("/desk/en/claims/PAYOLD-1/clock", data={"csrf": csrf, "action": "complete",
+                                                             "completed_on": "2016-07-01"}).status_code == 303
+    more = copy.deepcopy(claim)
+    more["losses"][0]["amount"] += 1_000_000
+    assert desk.post("/desk/en/claims/record", data={"csrf": csrf, "claim": json.dumps(more), "readjudicate": "1"}
+                     ).status_code == 200
+    page = desk.get(f"/desk/en/ledger/records/{first}").text
+    assert f'name="decision_seq" value="{first}"' in page  # the old page's payment form names its own decision
+    r = desk.post("/desk/en/claims/PAYOLD-1/clock", data={"csrf": csrf, "action": "paid", "paid_on": "2016-07-20",
+                                                          "decision_seq": str(first)})
+    assert r.status_code == 422 and "re-adjudicated" in beside(r.text).get("paid_on", ""), beside(r.text)
+    with Ledger(str(desk.path)) as led:
+        assert led.state("PAYOLD-1")["clock"]["paid_on"] is None

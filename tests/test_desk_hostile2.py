@@ -49,7 +49,9 @@ def test_the_review_form_is_only_on_the_page_of_the_claims_current_decision(desk
     assert current > first
     login(desk, "second")
     old = desk.get(f"/desk/en/ledger/records/{first}")  # from a bookmark or a colleague's "please review #first"
-    assert old.status_code == 200 and 'id="review-form"' not in old.text and 'name="decision_seq"' not in old.text
+    # no form on the old page acts on the current decision (its payment form names the decision shown)
+    assert old.status_code == 200 and 'id="review-form"' not in old.text
+    assert f'name="decision_seq" value="{current}"' not in old.text
     assert 'id="review-elsewhere"' in old.text
     assert f'href="/desk/en/ledger/records/{current}#handling" id="current-decision">#{current}</a>' in old.text
     new = desk.get(f"/desk/en/ledger/records/{current}")

@@ -52,3 +52,12 @@ def test_regulatory_costs_without_a_filing_ask_whether_a_breach_of_law_was_recog
     assert yes["total_payable"] == 300_000
     no = adjudicate(claim_data("F29", {"incident": {"reports": [], "breach_of_law_recognised": False}, "losses": lines}))
     assert no["coverages"]["regulatory_response"]["status"] == "not_covered" and no["total_payable"] == 100_000
+
+
+def test_a_recognised_breach_pays_regulatory_costs_even_when_the_file_says_nothing_of_reports():
+    lines = [{"category": "regulatory_response", "amount": 800_000}]
+    data = claim_data("F29c", {"incident": {"breach_of_law_recognised": True}, "losses": lines})
+    del data["incident"]["reports"]
+    d = adjudicate(data)
+    assert d["coverages"]["regulatory_response"]["status"] == "covered" and d["total_payable"] == 800_000
+    assert not d["needs_information"]

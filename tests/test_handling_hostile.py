@@ -296,3 +296,54 @@ def test_an_extension_or_a_payment_recorded_in_error_can_be_taken_back(ledger_ta
         assert st["clock"]["paid_on"] == "2025-12-20"
         ok, msg = led.verify()
         assert ok, msg
+
+
+# ------------------------------------------------------------------ third probe (P1, P2, P10)
+def test_a_payment_or_extension_taken_back_stays_taken_back_when_the_same_file_is_readjudicated(ledger_target):
+    paid = {"completed_on": "2025-08-01", "paid_on": "2025-08-20", "delay_reason": "abroad"}
+    with Ledger(ledger_target) as led:
+        record(led, _file("TB1", SMALL, paid), by="alice")
+        assert led.state("TB1")["clock"]["paid_on"] == "2025-08-20"
+        _, st = led.clock("TB1", "remove_paid", {}, CAT, by="alice", at=AT)
+        assert st["clock"]["paid_on"] is None and st["clock"]["steps"] == 1
+        record(led, _file("TB1", SMALL, paid), readjudicate=True, by="alice")
+        assert led.state("TB1")["clock"]["paid_on"] is None  # the file's old date does not come back
+
+
+def test_a_payment_names_the_decision_it_pays(ledger_target):
+    with Ledger(ledger_target) as led:
+        first, _ = record(led, claim_data("PD1", SMALL), by="alice")
+        led.clock("PD1", "complete", {"completed_on": "2025-08-01"}, CAT, by="alice", at=AT)
+        record(led, claim_data("PD1", LARGE), readjudicate=True, by="alice")
+        second = led.state("PD1")["decision_seq"]
+        with pytest.raises(LedgerError, match=rf"^decision_seq: the claim's decision is now record {second}"):
+            led.clock("PD1", "paid", {"paid_on": "2025-08-20", "decision_seq": first}, CAT, by="alice", at=AT)
+        _, st = led.clock("PD1", "paid", {"paid_on": "2025-08-20", "decision_seq": second}, CAT, by="alice", at=AT)
+        assert st["clock"]["paid_amount"] == 500_000
+
+
+@pytest.mark.parametrize("agreed", ["2025-07-31", "2025-11-01", "2026-01-11"])
+def test_an_extension_is_agreed_between_the_completed_claim_and_the_earlier_of_today_and_its_date(ledger_target, agreed):
+    with Ledger(ledger_target) as led:
+        record(led, claim_data("AG1", SMALL), by="alice")
+        led.clock("AG1", "complete", {"completed_on": "2025-08-01"}, CAT, by="alice", at=AT)
+        with pytest.raises(LedgerError, match=rf"^agreed_on: {agreed} is not between"):
+            led.clock("AG1", "extend", {"reason": "abroad", "to": "2025-10-31", "agreed_on": agreed}, CAT,
+                      by="alice", at=AT)
+        _, st = led.clock("AG1", "extend", {"reason": "abroad", "to": "2025-10-31", "agreed_on": "2025-08-20"}, CAT,
+                          by="alice", at=AT)
+        assert st["clock"]["extension"]["agreed_on"] == "2025-08-20"
+
+
+def test_the_earlier_payment_of_a_reopened_claim_can_be_taken_back(ledger_target):
+    with Ledger(ledger_target) as led:
+        record(led, claim_data("RB1", SMALL), by="alice")
+        led.clock("RB1", "complete", {"completed_on": "2025-08-01"}, CAT, by="alice", at=AT)
+        led.clock("RB1", "paid", {"paid_on": "2025-08-20"}, CAT, by="alice", at=AT)
+        record(led, claim_data("RB1", LARGE), readjudicate=True, by="alice")
+        _, st = led.clock("RB1", "remove_paid", {}, CAT, by="alice", at=AT)
+        assert st["clock"]["paid_before"] == [] and st["clock"]["paid_amount"] is None and st["clock"]["paid_on"] is None
+        with pytest.raises(LedgerError, match=r"^paid_on: no payment is recorded"):
+            led.clock("RB1", "remove_paid", {}, CAT, by="alice", at=AT)
+        record(led, claim_data("RB1", SMALL), readjudicate=True, by="alice")
+        assert led.state("RB1")["clock"]["paid_on"] is None  # nothing paid: the 100,000 is due

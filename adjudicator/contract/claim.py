@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from .limits import DATE_MAX, DATE_MIN, MAX_DAYS, MAX_ID, MAX_INT, MAX_LIST, MAX_LOSS_LINES, MAX_PERSONS, MAX_TEXT
-from .text import CLAIM_ID_ASCII, describe_char, policy_number_char, policy_number_form, quote, unsafe_char
+from .text import CLAIM_ID_ASCII, claim_id_form, describe_char, policy_number_char, policy_number_form, quote, unsafe_char
 
 Programme = Literal["fukuoka-cyber-2025", "nagano-privacy-2016", "jma-support"]
 Facility = Literal["clinic", "dental_clinic", "hospital", "care_facility"]
@@ -136,7 +136,7 @@ def _claim_id(value: str) -> str:
     (ＦＫ－００１ is FK-001), and only characters a reader can tell apart (ASCII, kana, kanji): an
     invisible or look-alike character would record and pay the same claim twice (hostile probe).
     '.' and '..' alone are path segments a browser removes, so no page could reach the claim."""
-    text = policy_number_form(value)
+    text = claim_id_form(value)
     bad = policy_number_char(text, CLAIM_ID_ASCII)
     if bad is not None:
         raise ValueError(f"ASCII letters, digits and marks, and Japanese kana or kanji only (look-alike and "

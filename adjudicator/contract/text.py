@@ -35,6 +35,19 @@ _ONE_BESIDE_ASCII = re.compile("(?<=[\x21-\x7e])\u4e00|\u4e00(?=[\x21-\x7e])")
 _STROKES = frozenset("\u4e28\u4e3f\u4e85\u4e36")
 
 
+_DASHES_NOT_KANA = re.compile("[\u2010-\u2015\u2212\ufe63]")
+# the long-vowel mark ー after anything but a kana is a dash to the eye (after a kana it is the long
+# vowel: サーバー1 stays); the kanji 一 beside an ASCII character likewise
+_BAR = re.compile("(?<![\u3041-\u3096\u30a1-\u30fa])\u30fc")
+
+
+def claim_id_form(value: str) -> str:
+    """A claim id as it is kept and compared: NFKC (full-width -> ASCII), dash look-alikes -> '-', ー not
+    after a kana and 一 beside an ASCII character -> '-' (a katakana word keeps its long vowels)."""
+    text = _DASHES_NOT_KANA.sub("-", unicodedata.normalize("NFKC", value))
+    return _ONE_BESIDE_ASCII.sub("-", _BAR.sub("-", text))
+
+
 def policy_number_form(value: str) -> str:
     """A policy number (or claim id) as aggregates and the duplicate check compare it, before spaces and
     case: NFKC (full-width -> ASCII), dash look-alikes -> '-' (一 too, beside an ASCII character). One

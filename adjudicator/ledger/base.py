@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 import orjson
 
 from ..contract.claim import Claim, PriorPayments
-from ..contract.text import policy_number_form, quote
+from ..contract.text import claim_id_form, policy_number_form, quote
 from ..policy.catalogue import Catalogue
 from . import chain, handling
 from .chain import GENESIS, record_hash
@@ -181,7 +181,12 @@ def _STATE_SCHEMA(int_type: str) -> list[str]:
         "CREATE INDEX claim_state_open ON claim_state(paid_on, due_on)",
         "CREATE INDEX claim_state_handler ON claim_state(handler)",
         "CREATE UNIQUE INDEX claim_state_seq ON claim_state(seq)",
+        _CASE_INDEX,
     ]
+
+
+# claim ids that differ only in letter case are one claim: the duplicate check looks them up by lower()
+_CASE_INDEX = "CREATE INDEX IF NOT EXISTS claim_state_id_case ON claim_state(lower(claim_id))"
 
 
 STATE_COLUMNS = ("claim_id", "seq", "decision_seq", "handler", "policy_key", "programme", "recorded_at",
@@ -403,6 +408,7 @@ class LedgerCore:
     def _migrate_from_3(self) -> None:
         """Version 3 (before desk sessions ended at logout): every account's session generation starts at 0."""
         self._execute("ALTER TABLE users ADD COLUMN session_gen INTEGER NOT NULL DEFAULT 0")
+        self._execute(_CASE_INDEX)
         self._execute("UPDATE meta SET value = ? WHERE key = ?", (str(SCHEMA_VERSION), "schema_version"))
         self._execute("INSERT INTO meta (key, value) VALUES (?, ?)", ("migrated_from_3", _now()))
 
@@ -440,6 +446,9 @@ class LedgerCore:
             row = self._one("SELECT * FROM records WHERE seq = ?", (seq,)) if 0 < seq <= MAX_SEQ else None
         else:
             row = self._one("SELECT * FROM records WHERE claim_id = ? ORDER BY seq DESC LIMIT 1", (ident,))
+            if row is None and isinstance(ident, str) and claim_id_form(ident) != ident:  # as typed: ＤＵＰ－１
+                row = self._one("SELECT * FROM records WHERE claim_id = ? ORDER BY seq DESC LIMIT 1",
+                                (claim_id_form(ident),))
         if row is None:  # the ledger's file or URL is the server's business: not said
             what = f"with sequence number {seq}" if seq is not None else f"for claim id {ident!r}"
             raise LedgerError(f"no ledger record {what}")
@@ -551,6 +560,10 @@ class LedgerCore:
         if previous is not None and not readjudicate:
             raise LedgerError(f"claim_id: {claim_id!r} is already recorded (seq {previous['seq']}); "
                               "use --readjudicate to record it again")
+        twin = self._case_twin(claim_id) if previous is None else None
+        if twin is not None:  # dup-1 beside DUP-1 would record and pay the same claim twice
+            raise LedgerError(f"claim_id: {claim_id!r} is already recorded as {twin!r} (claim ids that differ only "
+                              f"in letter case are one claim); use {twin!r}")
         period = str(catalogue[claim.programme].period_start)
         ledger_paid = self._current_totals(key, claim.programme, period)
         previous_paid = orjson.loads(previous["paid_json"] or "{}") if previous is not None else {}
@@ -639,9 +652,31 @@ class LedgerCore:
         row = self._one("SELECT state_json FROM claim_state WHERE claim_id = ?", (claim_id,))
         return json.loads(row["state_json"]) if row else None
 
+    def _case_twin(self, claim_id: str) -> str | None:
+        """A recorded claim id equal to this one but for letter case (claim ids hold ASCII, kana and kanji
+        only: lower() is the same in Python, SQLite and PostgreSQL), else None."""
+        low = claim_id.lower()
+        if not any(c.isascii() and c.isalpha() for c in claim_id):
+            return None  # no letter whose case could differ
+        for k in (self._pending.latest if self._pending is not None else ()):
+            if k != claim_id and k.lower() == low:
+                return k
+        row = self._one("SELECT claim_id FROM claim_state WHERE lower(claim_id) = ? AND claim_id <> ? LIMIT 1",
+                        (low, claim_id))
+        return row["claim_id"] if row else None
+
+    def _as_recorded(self, claim_id: str) -> str:
+        """The claim id as the ledger keeps it: as given if recorded so (a record older than the contract's
+        normalisation), else its normal form (the contract keeps claim ids in claim_id_form)."""
+        form = claim_id_form(claim_id) if isinstance(claim_id, str) else claim_id
+        if form == claim_id or self._one("SELECT 1 AS x FROM claim_state WHERE claim_id = ?", (claim_id,)):
+            return claim_id
+        return form
+
     def state(self, claim_id: str) -> dict:
         """The handling state of the claim id's latest record (handling.py): review and payment clock,
         with seq (its latest record), claim_id and draft (documents say 案 / draft)."""
+        claim_id = self._as_recorded(claim_id)
         row = self._one("SELECT seq, state_json FROM claim_state WHERE claim_id = ?", (claim_id,))
         if row is None:
             raise LedgerError(f"claim_id: no ledger record for claim id {claim_id!r}")
@@ -665,6 +700,8 @@ class LedgerCore:
     def clock(self, claim_id: str, action: str, values: dict, catalogue: Catalogue, *, by: str,
               at: str | None = None) -> tuple[int, dict]:
         """A payment-clock step (handling.clock_step): complete, extend, pause or paid."""
+        claim_id = self._as_recorded(claim_id)
+
         def step(state, now):
             prog = self._one("SELECT programme FROM claim_state WHERE claim_id = ?", (claim_id,))["programme"]
             return handling.clock_step(state, action, values, catalogue.payment_clock_days(prog),
@@ -684,6 +721,7 @@ class LedgerCore:
             raise LedgerError("recorded_by: who takes the step must be named")
         if self._in_group:
             raise LedgerError("ledger: a handling step is not recorded inside a batch group")
+        claim_id = self._as_recorded(claim_id)
         self._begin_write()
         try:
             count, head = self._locked_head()

@@ -186,7 +186,11 @@ def paid_amount(clock: dict, total_payable: int) -> int:
 def _file_payment(clock: dict, payment: dict, decision: dict, why: list, today: dt.date | None) -> None:
     """The claim file's own `payment` section, for a claim whose clock does not hold it yet: the same
     checks as the clock's steps (a file would else record a payment of 2045, or one before completion,
-    and stop the clock for good; hostile probe). Once the clock holds a date, the clock's steps change it."""
+    and stop the clock for good; hostile probe). Once the clock holds a date, or once any clock step was
+    recorded (`steps`), only the clock's steps change it: a payment or an extension taken back stays taken
+    back when the same file is re-adjudicated."""
+    if clock.get("steps"):
+        return
     if payment.get("completed_on") and not clock.get("completed_on"):
         day = _date(payment["completed_on"], "payment.completed_on").isoformat()
         first = min((p["from"] for p in clock.get("pauses") or []), default=None)
@@ -300,12 +304,17 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
     the claim was completed nor after today)."""
     clock = dict(state["clock"])
     clock["pauses"] = list(clock.get("pauses") or [])
+    clock["steps"] = int(clock.get("steps") or 0) + 1  # from now on the clock's steps alone change it
     event: dict[str, Any] = {"type": "clock", "action": action}
     if action == "remove_paid":  # a payment recorded in error (a wrong date, too early): both records stay
-        if not clock.get("paid_on"):
-            raise HandlingError("paid_on: no payment is recorded as closing the clock")
         before = list(clock.get("paid_before") or [])
-        event["paid_on"], clock["paid_on"] = clock["paid_on"], None
+        if clock.get("paid_on"):
+            event["paid_on"], clock["paid_on"] = clock["paid_on"], None
+        elif before:  # reopened by a raise: the earlier payment itself is the one taken back
+            event["paid_on"] = before.pop()["paid_on"]
+            clock["paid_before"] = before
+        else:
+            raise HandlingError("paid_on: no payment is recorded")
         clock["paid_amount"] = max((int(p["total_payable"]) for p in before), default=None)
         clock["due_on"] = due_on(clock, days)
         return event, dict(state, clock=clock)
@@ -334,7 +343,12 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
         if to <= base:
             raise HandlingError(f"to: an extension ends after the {days}-day due date ({base.isoformat()})")
         agreed = values.get("agreed_on")
-        agreed = _date(agreed, "agreed_on").isoformat() if agreed else None
+        agreed = _date(agreed, "agreed_on") if agreed else None
+        if agreed is not None and (agreed.isoformat() < clock["completed_on"] or agreed > to
+                                   or (today is not None and agreed > today)):
+            raise HandlingError(f"agreed_on: {agreed.isoformat()} is not between the completed claim "
+                                f"({clock['completed_on']}) and the earlier of today and the new due date")
+        agreed = agreed.isoformat() if agreed else None
         clock["extension"] = {"reason": reason, "to": to.isoformat(), "agreed_on": agreed}
         event.update(reason=reason, to=to.isoformat(), agreed_on=agreed)
     elif action == "pause":
@@ -380,6 +394,10 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
         if today is not None and day > today:
             raise HandlingError(f"paid_on: {day.isoformat()} is after today ({today.isoformat()}): record a "
                                 f"payment once it is made")
+        shown = values.get("decision_seq")  # the decision the payment was made on, when the caller names it
+        if shown is not None and shown != state.get("decision_seq"):
+            raise Stale(f"decision_seq: the claim's decision is now record {state.get('decision_seq')}, not "
+                        f"{shown}: it was re-adjudicated; the payment would be counted against another amount")
         clock["paid_on"] = event["paid_on"] = day.isoformat()
         clock["paid_amount"] = event["paid_amount"] = int(state["total_payable"])
     else:

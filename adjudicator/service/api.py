@@ -271,6 +271,8 @@ class ClockRequest(BaseModel):
     from_: Optional[dt.date] = Field(default=None, alias="from")   # `from` is a Python keyword
     paid_on: Optional[dt.date] = None
     note: Optional[str] = None
+    # paid: the decision record the payment was made on (409 if the claim was re-adjudicated since)
+    decision_seq: Optional[int] = Field(default=None, ge=1, le=MAX_SEQ, strict=True)
     model_config = {"extra": "forbid"}
 
 
@@ -310,7 +312,8 @@ async def clock_claim(claim_id: str, request: Request, user: dict = Depends(requ
     ctx = _ctx(request)
     values = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in {
         "completed_on": req.completed_on, "reason": req.reason, "to": req.to, "agreed_on": req.agreed_on,
-        "from": req.from_, "paid_on": req.paid_on, "note": req.note}.items() if v is not None}
+        "from": req.from_, "paid_on": req.paid_on, "note": req.note,
+        "decision_seq": req.decision_seq}.items() if v is not None}
     try:
         seq, state = await run_in_threadpool(lambda: ctx.ledger().clock(claim_id, req.action, values, ctx.catalogue,
                                                                         by=user["name"]))

@@ -97,6 +97,7 @@ class Clock(_Out):
     # payments of an earlier decision of the claim that a re-adjudication raised: the difference is due again
     paid_before: list[PaidBefore] = []
     paid_amount: Optional[int] = None   # the yen the recorded payments came to
+    steps: int = 0                      # clock steps recorded (then the claim file's payment no longer counts)
 
 
 class BenefitMark(_Out):

@@ -431,7 +431,8 @@ async def benefit_post(request: Request, lang: str, claim_id: str):
 
 
 _CLOCK_FIELDS = {"complete": ("completed_on",), "extend": ("reason", "to", "agreed_on"), "pause": ("from", "to", "note"),
-                 "remove_pause": ("from",), "remove_extension": ("to",), "paid": ("paid_on",), "remove_paid": ("paid_on",)}
+                 "remove_pause": ("from",), "remove_extension": ("to",), "paid": ("paid_on", "decision_seq"),
+                 "remove_paid": ("paid_on",)}
 FIELD_MAX = 500       # a date or a reason code is far shorter
 _REQUIRED = {"complete": ("completed_on",), "extend": ("reason", "to"), "pause": ("from", "to"), "remove_pause": ("from",),
              "remove_extension": (), "paid": ("paid_on",), "remove_paid": ()}
@@ -451,7 +452,13 @@ async def clock_post(request: Request, lang: str, claim_id: str):
                      for most in [handling.PAUSE_NOTE_CHARS if k == "note" else FIELD_MAX] if len(v) > most})
     if problems:  # refused, never cut: what is recorded is what was typed
         return await _record_view(request, lang, seq, errors={action: problems}, values={action: form}, status=422)
+    if "decision_seq" in values:  # the decision the page showed: the payment is counted against its amount
+        shown = values["decision_seq"]
+        if not (shown.isascii() and shown.isdigit() and len(shown) <= 19):
+            raise r.DeskError(422, "bad_form")
+        values["decision_seq"] = int(shown)
     return await _handle(request, lang, seq, form, action,
                          lambda: ctx.ledger().clock(claim_id, action, values, ctx.catalogue, by=sess["user"]),
-                         lambda field: field if field in _CLOCK_FIELDS[action] else _CLOCK_FIELDS[action][0],
+                         lambda field: field if field in _CLOCK_FIELDS[action] and field != "decision_seq"
+                         else _CLOCK_FIELDS[action][0],
                          "handling")
