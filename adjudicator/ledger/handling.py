@@ -78,6 +78,31 @@ def _note(value: Any, field: str, limit: int, lines: bool) -> str | None:
     return note or None
 
 
+def _completed_before_pauses(clock: dict, day: str, field: str, hint: str = "") -> None:
+    """A completion date must not come after a recorded pause's start (pauses start on or after it)."""
+    first = min((p["from"] for p in clock.get("pauses") or []), default=None)
+    if first is not None and day > first:
+        raise HandlingError(f"{field}: a pause from {first} is recorded: the claim was completed before it{hint}")
+
+
+def _payment_day(value: Any, field: str, completed_on: str, today: dt.date | None) -> str:
+    """A payment date: within the bounds, not before the completed claim, not after today."""
+    day = _date(value, field)
+    if day.isoformat() < completed_on:
+        raise HandlingError(f"{field}: {day.isoformat()} is before the claim was completed ({completed_on})")
+    if today is not None and day > today:
+        raise HandlingError(f"{field}: {day.isoformat()} is after today ({today.isoformat()}): record a payment "
+                            f"once it is made")
+    return day.isoformat()
+
+
+def _same_decision(state: dict, shown: int | None, why: str) -> None:
+    """The decision record the caller read (None: not named) must still be the claim's decision."""
+    if shown is not None and shown != state.get("decision_seq"):
+        raise Stale(f"decision_seq: the claim's decision is now record {state.get('decision_seq')}, not "
+                    f"{shown}: it was re-adjudicated; {why}")
+
+
 def review_need(decision: dict, catalogue: Catalogue) -> list[dict]:
     """Why the decision needs a second review: [] when it needs none.
 
@@ -193,10 +218,7 @@ def _file_payment(clock: dict, payment: dict, decision: dict, why: list, today: 
         return
     if payment.get("completed_on") and not clock.get("completed_on"):
         day = _date(payment["completed_on"], "payment.completed_on").isoformat()
-        first = min((p["from"] for p in clock.get("pauses") or []), default=None)
-        if first is not None and day > first:
-            raise HandlingError(f"payment.completed_on: a pause from {first} is recorded: the claim was completed "
-                                f"before it")
+        _completed_before_pauses(clock, day, "payment.completed_on")
         clock["completed_on"] = day
     if payment.get("delay_reason") and not clock.get("extension"):
         clock["extension"] = {"reason": str(payment["delay_reason"]), "to": None, "agreed_on": None}
@@ -205,16 +227,10 @@ def _file_payment(clock: dict, payment: dict, decision: dict, why: list, today: 
     # amount; `clock paid` records it later
     if payment.get("paid_on") and not why and decision["total_payable"] > 0 and not clock.get("paid_amount") \
             and not clock.get("paid_before"):
-        day = _date(payment["paid_on"], "payment.paid_on")
         if not clock.get("completed_on"):
             raise HandlingError("payment.paid_on: give payment.completed_on (請求完了日) with the payment date")
-        if day.isoformat() < clock["completed_on"]:
-            raise HandlingError(f"payment.paid_on: {day.isoformat()} is before the claim was completed "
-                                f"({clock['completed_on']})")
-        if today is not None and day > today:
-            raise HandlingError(f"payment.paid_on: {day.isoformat()} is after today ({today.isoformat()}): record "
-                                f"a payment once it is made")
-        clock["paid_on"], clock["paid_amount"] = day.isoformat(), decision["total_payable"]
+        clock["paid_on"] = _payment_day(payment["paid_on"], "payment.paid_on", clock["completed_on"], today)
+        clock["paid_amount"] = decision["total_payable"]
 
 
 def decision_state(previous: dict | None, decision: dict, given: dict, catalogue: Catalogue, seq: int,
@@ -276,9 +292,7 @@ def review_step(state: dict, action: str, note: str | None, by: str, at: str,
     note = _note(note, "note", NOTE_CHARS, lines=True) or ""
     if action == "return" and not note:
         raise HandlingError("note: say why the decision goes back to its handler")
-    if decision_seq is not None and decision_seq != state.get("decision_seq"):
-        raise Stale(f"decision_seq: the claim's decision is now record {state.get('decision_seq')}, not "
-                    f"{decision_seq}: it was re-adjudicated; read it before reviewing")
+    _same_decision(state, decision_seq, "read it before reviewing")
     review = state["review"]
     if review["state"] != "pending_review":
         raise HandlingError(f"review: the decision is not waiting for a second review (its review state is "
@@ -323,10 +337,8 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
                             f"(remove_paid takes back one recorded in error)")
     if action == "complete":
         day = _date(values.get("completed_on"), "completed_on")
-        first = min((p["from"] for p in clock["pauses"]), default=None)
-        if first is not None and day.isoformat() > first:
-            raise HandlingError(f"completed_on: a pause from {first} is recorded: the claim was completed before "
-                                f"it (remove the pause first if it was recorded in error)")
+        _completed_before_pauses(clock, day.isoformat(), "completed_on",
+                                 " (remove the pause first if it was recorded in error)")
         clock["completed_on"] = event["completed_on"] = day.isoformat()
         ext = clock.get("extension") or {}
         if ext.get("to") and _date(ext["to"], "to") <= day + dt.timedelta(days=days):
@@ -387,18 +399,11 @@ def clock_step(state: dict, action: str, values: dict, days: int, today: dt.date
         if not state.get("total_payable"):  # a refusal (or a decision holding everything back) has nothing to pay
             raise HandlingError("paid_on: the decision pays nothing (total_payable 0): there is no payment to "
                                 "record; re-adjudicate the claim when it pays")
-        day = _date(values.get("paid_on") or (today or dt.date.today()), "paid_on")
-        if day.isoformat() < clock["completed_on"]:
-            raise HandlingError(f"paid_on: {day.isoformat()} is before the claim was completed "
-                                f"({clock['completed_on']})")
-        if today is not None and day > today:
-            raise HandlingError(f"paid_on: {day.isoformat()} is after today ({today.isoformat()}): record a "
-                                f"payment once it is made")
-        shown = values.get("decision_seq")  # the decision the payment was made on, when the caller names it
-        if shown is not None and shown != state.get("decision_seq"):
-            raise Stale(f"decision_seq: the claim's decision is now record {state.get('decision_seq')}, not "
-                        f"{shown}: it was re-adjudicated; the payment would be counted against another amount")
-        clock["paid_on"] = event["paid_on"] = day.isoformat()
+        day = _payment_day(values.get("paid_on") or (today or dt.date.today()), "paid_on", clock["completed_on"],
+                           today)
+        # the decision the payment was made on, when the caller names it
+        _same_decision(state, values.get("decision_seq"), "the payment would be counted against another amount")
+        clock["paid_on"] = event["paid_on"] = day
         clock["paid_amount"] = event["paid_amount"] = int(state["total_payable"])
     else:
         raise HandlingError(f"action: expected complete, extend, pause, remove_pause, remove_extension, paid or "

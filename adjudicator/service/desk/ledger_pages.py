@@ -368,6 +368,11 @@ def _handling_words(msg: str, lang: str, request: Request) -> str:
     return forms.message(msg, lang) if msg.startswith("at most ") else msg  # a note's length, in the page's words
 
 
+def _record_number(text: str) -> int | None:
+    """A record number a desk form carries (hidden decision_seq), else None: ASCII digits, 64 bits at most."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else None
+
+
 def _latest_seq(ctx: Context, claim_id: str) -> int:
     try:
         return ctx.ledger().state(claim_id)["seq"]
@@ -404,7 +409,7 @@ async def review_post(request: Request, lang: str, claim_id: str):
     note = r.text_of(form, "note")  # the ledger refuses one over 2,000 characters, beside `note`
     # the decision record the page showed: the ledger refuses the review if the claim was re-adjudicated since
     shown = r.text_of(form, "decision_seq")
-    decision_seq = int(shown) if shown.isascii() and shown.isdigit() and len(shown) <= 19 else None
+    decision_seq = _record_number(shown)
     if action is None or decision_seq is None:
         return await _record_view(request, lang, seq, errors={"review": {"action": r.desk(request).labels.word(
             "err_required", lang)}}, values={"review": form}, status=422)
@@ -453,10 +458,9 @@ async def clock_post(request: Request, lang: str, claim_id: str):
     if problems:  # refused, never cut: what is recorded is what was typed
         return await _record_view(request, lang, seq, errors={action: problems}, values={action: form}, status=422)
     if "decision_seq" in values:  # the decision the page showed: the payment is counted against its amount
-        shown = values["decision_seq"]
-        if not (shown.isascii() and shown.isdigit() and len(shown) <= 19):
+        values["decision_seq"] = _record_number(values["decision_seq"])
+        if values["decision_seq"] is None:
             raise r.DeskError(422, "bad_form")
-        values["decision_seq"] = int(shown)
     return await _handle(request, lang, seq, form, action,
                          lambda: ctx.ledger().clock(claim_id, action, values, ctx.catalogue, by=sess["user"]),
                          lambda field: field if field in _CLOCK_FIELDS[action] and field != "decision_seq"
