@@ -64,14 +64,23 @@ def policy_number_char(text: str, ascii_marks: str = " -_./()#") -> int | None:
     and look-alike letters of other scripts (Cyrillic 'А' beside Latin 'A'). Choice (claims manager):
     Japanese insurers' policy numbers are alphanumeric; kana and kanji are kept for agents' own codes.
     `ascii_marks`: the ASCII punctuation allowed (claim ids take every printable ASCII character)."""
-    for i, ch in enumerate(text):
-        o = ord(ch)
-        if 0x3099 <= o <= 0x309C or ch in _STROKES:  # combining voicing marks; kanji that read as strokes
-            return i
-        if not ((ch.isascii() and (ch.isalnum() or ch in ascii_marks)) or 0x3041 <= o <= 0x30FF
-                or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or ch == "\u3005"):
-            return i
-    return None
+    m = _refused_in(ascii_marks).search(text)
+    return m.start() if m else None
+
+
+_REFUSED: dict[str, re.Pattern] = {}
+
+
+def _refused_in(ascii_marks: str) -> re.Pattern:
+    """policy_number_char's test as one pattern (a character-by-character loop cost ~7 µs a claim):
+    the combining voicing marks and stroke kanji, or anything outside ASCII letters, digits and the
+    marks, kana (U+3041-U+30FF), kanji (U+3400-U+4DBF, U+4E00-U+9FFF) and 々."""
+    pattern = _REFUSED.get(ascii_marks)
+    if pattern is None:
+        pattern = _REFUSED[ascii_marks] = re.compile(
+            "[\u3099-\u309c" + "".join(sorted(_STROKES)) + "]"
+            "|[^A-Za-z0-9" + re.escape(ascii_marks) + "\u3041-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u3005]")
+    return pattern
 
 
 def describe_char(ch: str) -> str:

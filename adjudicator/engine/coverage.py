@@ -184,7 +184,7 @@ def resolve(book: Rulebook, programme: Programme, firings: list[Firing], n_lines
         rid, clause, kind, shown = plan.trace_head
         trace.append({
             "rule": rid, "clause": clause, "effect": kind, "targets": list(shown),
-            "fired_on": ", ".join(f"{k}={v}" for k, v in matched.items()),
+            "fired_on": ", ".join([f"{k}={v}" for k, v in matched.items()]),
             "facts": matched,
         })
         targets = compiled.targets[rid]

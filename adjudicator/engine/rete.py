@@ -44,7 +44,7 @@ import itertools
 import json
 import os
 import threading
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import orjson
 
@@ -94,8 +94,8 @@ class RuleEngineError(RuntimeError):
     """The rule engine refused or failed on a claim's facts."""
 
 
-@dataclass(frozen=True)
-class Firing:
+class Firing(NamedTuple):
+    """One rule firing (a tuple: built a dozen times a claim, cheaper than a frozen dataclass)."""
     rule: str
     facts: dict  # alias -> matched fact (dict)
 
@@ -103,29 +103,32 @@ class Firing:
 _SCALARS = (str, bool, int, type(None))
 
 
-def _check_facts(facts: list[dict]) -> None:
-    """Refuse what the core mishandles (items 4 and 8) before it gets there."""
-    ids = set()
+def _check_facts(facts: list[dict]) -> dict[str, tuple[dict, str]]:
+    """Refuse what the core mishandles (items 4 and 8) before it gets there; each fact as sent (with
+    the sid) and its JSON, by id."""
+    by_id: dict[str, tuple[dict, str]] = {}
     for fact in facts:
         if not isinstance(fact, dict) or not isinstance(fact.get("id"), str):
             raise RuleEngineError(f"every fact needs a string 'id': {fact!r}")
-        if fact["id"] in ids:
+        if fact["id"] in by_id:
             raise RuleEngineError(f"duplicate fact id {fact['id']!r} (the core would reject the whole batch)")
-        ids.add(fact["id"])
         if "sid" in fact:
             raise RuleEngineError("facts must not carry 'sid'; the adapter assigns it")
         if len(fact) > _MAX_PROPERTIES:
             raise RuleEngineError(f"fact {fact['id']!r} has {len(fact)} properties (limit {_MAX_PROPERTIES})")
         for key, val in fact.items():
             t = type(val)
+            if t is str or t is bool or val is None:
+                continue
             if t is int:
                 if val > _MAX_SAFE_INT or val < -_MAX_SAFE_INT:
                     raise RuleEngineError(f"fact {fact['id']!r}.{key} exceeds 2**53")
-            elif t is str or t is bool or val is None:
-                continue
             elif not isinstance(val, _SCALARS):
                 kind = "a float; use int (yen)" if isinstance(val, float) else "nested; facts must be flat"
                 raise RuleEngineError(f"fact {fact['id']!r}.{key} is {kind}")
+        sent = dict(fact, sid=_SID)
+        by_id[fact["id"]] = (sent, orjson.dumps(sent).decode("utf-8"))
+    return by_id
 
 
 class Ruleset:
@@ -163,11 +166,8 @@ class Ruleset:
     def run(self, facts: list[dict], fresh_state: bool = False) -> list[Firing]:
         """Assert one claim's facts and collect every firing in order; then retract the facts (or,
         with fresh_state, the reference mode, delete the state)."""
-        _check_facts(facts)
-        sent = [dict(f, sid=_SID) for f in facts]
-        texts = [orjson.dumps(f).decode("utf-8") for f in sent]
-        payload = "[" + ",".join(texts) + "]"  # the bytes orjson.dumps(sent) writes
-        by_id = {f["id"]: (f, t) for f, t in zip(sent, texts)}
+        by_id = _check_facts(facts)
+        payload = "[" + ",".join([t for _, t in by_id.values()]) + "]"  # the bytes orjson.dumps(sent) writes
         with self._lock:
             handle = self._ensure_handle()
             try:
