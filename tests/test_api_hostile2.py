@@ -176,3 +176,33 @@ def test_audit_list_takes_dates_as_yyyy_mm_dd_and_date_times_in_utc(tmp_path, ca
                      ("--until", "2026-03-04T2100"), ("--since", "2026-063"), ("--since", "2026-13-01")):
         rc, out, err = cli(capsys, "audit", "list", "--ledger", path, "--format", "json", opt, bad)
         assert rc == 2 and f"{opt[2:]}: expected a date YYYY-MM-DD" in err and repr(bad) in err, (opt, bad, rc, err)
+
+
+def _get(port: int, path: str, token: str | None = None) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_a_damaged_ledger_is_a_503_that_never_names_the_servers_path(server, tmp_path):
+    """Left by the last session: a busy or damaged ledger's message carried the SQLite path to the client."""
+    import sqlite3
+    path = tmp_path / "ledger.sqlite"
+    assert _get(server.port, "/api/v1/claims/NOPE-1", server.token)[0] == 404   # the ledger works
+    with sqlite3.connect(path) as db:          # the damage: a table gone under the running service
+        db.execute("DROP TABLE records")
+        db.execute("DROP TABLE claim_state")
+    status, body = _get(server.port, "/api/v1/claims/NOPE-1", server.token)
+    err = json.loads(body)
+    assert status == 503 and err["error"] == "ledger_unavailable"
+    assert err["message"].startswith("the service's ledger") and "records" in err["message"]
+    assert str(tmp_path) not in body.decode() and "ledger.sqlite" not in body.decode()
+    status, body = _get(server.port, "/api/v1/claims/NOPE-1/handling", server.token)
+    assert status == 503 and str(tmp_path) not in body.decode(), body
+    log = _stop(server)
+    assert "Traceback" not in log

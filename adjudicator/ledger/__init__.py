@@ -9,15 +9,16 @@ from .base import (ROLES, LedgerCore, LedgerDamaged, LedgerError, LedgerForbidde
 
 class Ledger(LedgerCore):
     """`Ledger(path_or_url, create=True)`: the SQLite or PostgreSQL backend for the target (a
-    postgresql:// URL selects PostgreSQL; None: $ADJUDICATOR_LEDGER or the user data dir)."""
+    postgresql:// URL selects PostgreSQL; None: $ADJUDICATOR_LEDGER or the user data dir). shown_as names
+    it in messages instead of its path or URL (the service: a client never learns the server's paths)."""
 
-    def __new__(cls, target: str | os.PathLike | None = None, *, create: bool = True):
+    def __new__(cls, target: str | os.PathLike | None = None, *, create: bool = True, shown_as: str | None = None):
         target = default_target() if target in (None, "") else str(target)
         if is_url(target):
             from .postgres import PostgresLedger
-            return PostgresLedger(target, create=create)
+            return PostgresLedger(target, create=create, shown_as=shown_as)
         from .sqlite import SQLiteLedger
-        return SQLiteLedger(target, create=create)
+        return SQLiteLedger(target, create=create, shown_as=shown_as)
 
 
 __all__ = ["Ledger", "LedgerCore", "LedgerError", "LedgerForbidden", "LedgerMissing", "LedgerDamaged", "LedgerUnavailable", "Record",

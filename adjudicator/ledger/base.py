@@ -223,8 +223,9 @@ class LedgerCore:
     backend = "?"
     busy_seconds = 120.0  # how long a writer waits for another one's write lock before giving up
 
-    def __init__(self, target: str | os.PathLike | None = None, *, create: bool = True):
+    def __init__(self, target: str | os.PathLike | None = None, *, create: bool = True, shown_as: str | None = None):
         self.target = default_target() if target in (None, "") else str(target)
+        self.shown_as = shown_as
         self._in_group, self._group_head = False, None
         self._pending: _Pending | None = None
         self.last_skipped: str | None = None
@@ -275,7 +276,8 @@ class LedgerCore:
 
     @property
     def where(self) -> str:
-        return self.target
+        """The ledger as messages name it."""
+        return self.shown_as or self.target
 
     def __enter__(self) -> "LedgerCore":
         return self

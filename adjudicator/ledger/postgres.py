@@ -31,7 +31,7 @@ class PostgresLedger(LedgerCore):
 
     @property
     def where(self) -> str:
-        return _safe(self.target)
+        return self.shown_as or _safe(self.target)
 
     def _connect(self, create: bool) -> None:
         self._create = create

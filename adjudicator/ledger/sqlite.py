@@ -34,12 +34,12 @@ class SQLiteLedger(LedgerCore):
         self._fresh = False
         if not self.path.exists():
             if not create:
-                raise LedgerMissing(f"ledger: {self.path} does not exist")
+                raise LedgerMissing(f"ledger: {self.where} does not exist")
             self._create_file()
         if self.path.is_dir():
-            raise LedgerError(f"ledger: {self.path} is a directory, not a ledger file")
+            raise LedgerError(f"ledger: {self.where} is a directory, not a ledger file")
         if self.path.stat().st_size == 0:
-            raise LedgerDamaged(f"ledger: {self.path} is empty (0 bytes): it was truncated, or is not a ledger; "
+            raise LedgerDamaged(f"ledger: {self.where} is empty (0 bytes): it was truncated, or is not a ledger; "
                                 "remove it to start a new ledger")
         self.db = self._open(self.path)
 
@@ -95,26 +95,26 @@ class SQLiteLedger(LedgerCore):
         except sqlite3.OperationalError as exc:
             if _busy(exc):
                 raise
-            raise LedgerUnavailable(f"ledger: {self.path}: {exc}") from None
+            raise LedgerUnavailable(f"ledger: {self.where}: {exc}") from None
         except sqlite3.DatabaseError as exc:
-            raise LedgerDamaged(f"ledger: {self.path} cannot be read ({exc}): it is damaged or not a ledger") from None
+            raise LedgerDamaged(f"ledger: {self.where} cannot be read ({exc}): it is damaged or not a ledger") from None
 
     def _run_many(self, sql: str, rows: list) -> None:
         try:
             self.db.executemany(sql, rows)
         except sqlite3.OperationalError as exc:
-            raise LedgerUnavailable(f"ledger: {self.path}: {exc}") from None
+            raise LedgerUnavailable(f"ledger: {self.where}: {exc}") from None
         except sqlite3.DatabaseError as exc:
-            raise LedgerDamaged(f"ledger: {self.path} cannot be written ({exc}): it is damaged or not a ledger") from None
+            raise LedgerDamaged(f"ledger: {self.where} cannot be written ({exc}): it is damaged or not a ledger") from None
 
     def _tables(self) -> set[str]:
         return {r["name"] for r in self._execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
 
     def _begin_write(self) -> None:
-        retrying(lambda: self._execute("BEGIN IMMEDIATE"), _busy, f"{self.path}", self.busy_seconds)
+        retrying(lambda: self._execute("BEGIN IMMEDIATE"), _busy, self.where, self.busy_seconds)
 
     def _commit(self) -> None:
-        retrying(lambda: self._execute("COMMIT"), _busy, f"{self.path}", self.busy_seconds)
+        retrying(lambda: self._execute("COMMIT"), _busy, self.where, self.busy_seconds)
 
     def _begin_read(self) -> None:
         self._execute("BEGIN")

@@ -16,7 +16,7 @@ from ..contract.load import ClaimError, field_path, parse_claim_bytes
 from ..decide import ENGINE_VERSION, decide, to_json
 from ..documents.render import render
 from ..engine.rulebook import RulebookError, load_rulebook
-from ..ledger import LedgerError, LedgerForbidden
+from ..ledger import LedgerDamaged, LedgerError, LedgerForbidden, LedgerUnavailable
 from ..ledger.base import MAX_SEQ
 from ..ledger.handling import review_need
 from ..policy.catalogue import load_catalogue, value
@@ -125,7 +125,18 @@ def _decide(ctx: Context, claim: Claim, note: dict | None = None) -> dict:
         return decide(claim, ctx.book, ctx.catalogue, note)
 
 
+def _unavailable(exc: LedgerError) -> ApiError | None:
+    """A ledger that stayed busy or is damaged is the service's trouble, not the request's: 503 (the
+    message names "the service's ledger", never its path: context.py)."""
+    if isinstance(exc, (LedgerUnavailable, LedgerDamaged)):
+        return ApiError(503, "ledger_unavailable", str(exc).partition(": ")[2] or str(exc),
+                        headers={"Retry-After": "30"})
+    return None
+
+
 def _ledger_error(exc: LedgerError) -> ApiError:
+    if (down := _unavailable(exc)) is not None:
+        return down
     field, _, msg = str(exc).replace("use --readjudicate", "use readjudicate=true").partition(": ")
     status = 409 if "already recorded" in msg else 422
     return ApiError(status, "conflict" if status == 409 else "ledger_refused", msg or str(exc), [(field, msg)])
@@ -208,7 +219,7 @@ def _find(ctx: Context, ident: str | None = None, seq: int | None = None) -> Any
     try:
         return ctx.ledger().find(ident=ident, seq=seq)
     except LedgerError as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
+        raise _unavailable(exc) or ApiError(404, "not_found", str(exc)) from None
 
 
 # Claim ids and policy numbers may hold "/" (FK/2025/001): the routes take the rest of the path, and a
@@ -234,6 +245,8 @@ def record_by_seq(request: Request, seq: int = Path(ge=1, le=MAX_SEQ),  # beyond
 
 
 def _handling_error(exc: LedgerError) -> ApiError:
+    if (down := _unavailable(exc)) is not None:
+        return down
     if isinstance(exc, LedgerForbidden):
         return ApiError(403, "forbidden", str(exc).partition(": ")[2] or str(exc))
     field, _, msg = str(exc).partition(": ")
@@ -392,7 +405,7 @@ def policy(policy_number: str, request: Request, user: dict = Depends(require("r
     try:
         return ctx.ledger().policy_summary(policy_number, ctx.catalogue)
     except LedgerError as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
+        raise _unavailable(exc) or ApiError(404, "not_found", str(exc)) from None
 
 
 @router.get("/audit/verify", summary="Walk the hash chain of the ledger", **_doc(Verified))

@@ -19,6 +19,7 @@ from starlette.requests import ClientDisconnect
 
 from ..contract.load import field_path
 from ..decide import ENGINE_VERSION
+from ..ledger import LedgerDamaged, LedgerError, LedgerUnavailable
 from .api import register_claim_schema, router
 from .context import ApiError, Context, error_body
 from .desk import routes as desk
@@ -148,6 +149,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return desk.error_page(request, exc.status_code, "not_found" if exc.status_code == 404 else "bad_form")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(LedgerUnavailable)
+    @app.exception_handler(LedgerDamaged)
+    async def ledger_down(request: Request, exc: LedgerError):
+        # a route that does not map ledger errors itself: the service's trouble (503), logged for the
+        # operator; the message names "the service's ledger", never its path (context.py)
+        log.warning("ledger unavailable on %s %s: %s", request.method, loggable(request.url.path), loggable(str(exc)))
+        if desk.is_desk(request.url.path):
+            return desk.error_page(request, 503, "ledger_unavailable")
+        return JSONResponse(error_body("ledger_unavailable", str(exc).partition(": ")[2] or str(exc)),
+                            status_code=503, headers={"Retry-After": "30"})
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception):

@@ -69,7 +69,7 @@ class Context:
     def ledger(self) -> Ledger:
         led = getattr(self._local, "ledger", None)
         if led is None:
-            led = self._local.ledger = Ledger(self.settings.ledger)
+            led = self._local.ledger = Ledger(self.settings.ledger, shown_as="the service's ledger")
             if self.settings.anchor_dir:  # a signed anchor of the chain head every N records (issue 13)
                 from ..ledger.chain import read_key
                 led.auto_anchor(self.settings.anchor_dir, read_key(self.settings.anchor_key_file, create=True),

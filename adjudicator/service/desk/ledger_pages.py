@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from ...contract.load import ClaimError
 from ...ledger.base import PAYMENT_STATUSES, payment_status
 from ...documents.render import render
-from ...ledger import LedgerError, LedgerForbidden
+from ...ledger import LedgerDamaged, LedgerError, LedgerForbidden, LedgerUnavailable
 from ...ledger import handling
 from ...ledger.handling import EXTENSION_REASONS, is_draft
 from ...ledger.chain import record_hash
@@ -30,6 +30,8 @@ router = APIRouter(include_in_schema=False)
 PAGE = 50
 EXPORT_MAX = 100_000
 DELAY_REASONS = list(EXTENSION_REASONS)
+
+_DOWN = (LedgerUnavailable, LedgerDamaged)
 
 
 def _ctx(request: Request) -> Context:
@@ -165,6 +167,8 @@ def _by_key(ctx: Context, rec) -> dict[str, int]:
 def _record(ctx: Context, seq: int):
     try:
         return ctx.ledger().find(seq=int(seq))
+    except _DOWN:  # the service's trouble: the app's 503 page
+        raise
     except LedgerError:
         raise r.DeskError(404, "not_found", seq) from None
 
@@ -184,6 +188,8 @@ async def _record_view(request: Request, lang: str, seq: int, replayed: dict | N
     own_state = led.state_at(rec)
     try:
         current = led.state(rec.claim_id)
+    except _DOWN:  # the service's trouble: the app's 503 page
+        raise
     except LedgerError:
         current = None
     row = rec.row
@@ -223,6 +229,8 @@ async def _record_view(request: Request, lang: str, seq: int, replayed: dict | N
 def _previous(ctx: Context, seq: int):
     try:
         return ctx.ledger().find(seq=seq - 1)
+    except _DOWN:  # the service's trouble: the app's 503 page
+        raise
     except LedgerError:
         return None
 
@@ -376,6 +384,8 @@ def _record_number(text: str) -> int | None:
 def _latest_seq(ctx: Context, claim_id: str) -> int:
     try:
         return ctx.ledger().state(claim_id)["seq"]
+    except _DOWN:  # the service's trouble: the app's 503 page
+        raise
     except LedgerError:
         raise r.DeskError(404, "not_found", claim_id) from None
 
@@ -395,6 +405,8 @@ async def _handle(request: Request, lang: str, seq: int, form: dict, group: str,
     again with the ledger's reason in the page's words beside the field `field_of(field)` names."""
     try:
         new_seq, _ = await run_in_threadpool(step)
+    except _DOWN:
+        raise
     except LedgerError as exc:
         field, _, msg = str(exc).partition(": ")
         return await _record_view(request, lang, seq, errors={group: {field_of(field): _handling_words(msg, lang, request)}},

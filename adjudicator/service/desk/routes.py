@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from ...contract.load import FILE, ClaimError, parse_claim_bytes
 from ...decide import decide
 from ...documents.render import render
-from ...ledger import LedgerError
+from ...ledger import LedgerDamaged, LedgerError, LedgerUnavailable
 from ...ledger.handling import review_need
 from ...policy.catalogue import value
 from ...policy.claims import parse_claim
@@ -352,6 +352,8 @@ async def record(request: Request, lang: str):
             with RECORD_LOCK:
                 return ctx.ledger().record(claim, parsed, ctx.catalogue, decide_fn, readjudicate=readjudicate,
                                            recorded_by=sess["user"])
+        except (LedgerUnavailable, LedgerDamaged):   # the service's trouble: the app's 503 page
+            raise
         except LedgerError as exc:
             if "already recorded" in str(exc):
                 return None
