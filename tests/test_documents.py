@@ -438,3 +438,39 @@ def test_needs_texts_name_no_field_paths_in_japanese():
             assert not re.search(r"\b(incident|policy|losses)(\[\])?\.[a-z_]", r.text.ja), (r.id, r.text.ja)
     assert book.rules_by_id["FK-CAR-ATTACK-STATUS-NEEDED"].text.ja == \
         "原因がサイバー攻撃とされていますが、攻撃が確認済みか・おそれにとどまるかの記載がありません。"
+
+
+def _cuts_section(name: str, lang: str) -> str:
+    text = doc(name, "text", lang)
+    head = "== 限度額による削減 ==" if lang == "ja" else "== What the limits cut =="
+    return text.split(head, 1)[1].split("\n==", 1)[0]
+
+
+CASES.update({
+    "nagano_per_person": merge(NG, {"losses": [{"category": "mental_distress", "amount": 9_000_000, "persons": 1}]}),
+    "nagano_corporate": merge(NG, {"incident": {"leak": {"corporate_info": True}},
+                                   "losses": [{"category": "corporate_damages", "amount": 11_950_000}]}),
+    "jma_closure_max": merge(JMA, {"incident": {"closure_days": 6}}),
+})
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("name,step", [("nagano_per_person", "per_person_cap"), ("nagano_corporate", "sublimit"),
+                                       ("jma_closure_max", "closure_payment")])
+def test_the_limits_section_lists_a_coverages_own_limits_not_only_shared_caps(name, step, lang):
+    """Round-4 check (N01, N12, J11): 「限度額による削減はありません」 was printed under a per-person cap, the
+    corporate-information sublimit and the support's 30万円 maximum (limits_applied holds shared caps only)."""
+    decision = adjudicate(CASES[name])
+    steps = [s for ln in decision["lines"] for s in ln.get("steps", [])] if step == "per_person_cap" else \
+        [s for c in decision["coverages"].values() for s in c["steps"]]   # a sublimit: the coverage's summary
+    [st] = [s for s in steps if s["step"] == step and (s.get("cut", 0) > 0 or step == "closure_payment")]
+    cut = st["cut"] if step != "closure_payment" else st["days"] * st["per_day"] - st["amount"]
+    assert cut > 0
+    section = _cuts_section(name, lang)
+    shown = f"{cut:,}円" if lang == "ja" else f"¥{cut:,}"
+    assert shown in section, section
+    assert "限度額による削減はありません" not in section and "No limit cut anything" not in section
+
+
+def test_the_limits_section_says_so_when_nothing_was_cut():
+    assert "限度額による削減はありません。" in _cuts_section("jma_closure", "ja")

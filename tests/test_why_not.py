@@ -406,3 +406,22 @@ def test_a_change_the_search_does_not_shape_check_again_would_pass_the_shape_che
             assert not wn._within_shape(combo, 0)
             assert not wn._within_shape(combo, None)
     assert skipped > 500
+
+
+def test_a_finding_already_made_is_not_the_claimants_to_supply():
+    """Round-4 check J10: after the investigation ruled the attack out, "confirm the attack" was offered as
+    something the claimant supplies (200,000 yen of JMA support); it is a change to the facts."""
+    from adjudicator.engine.why_not import Change, supplied_kind
+    conf = settings(load_rulebook())
+    confirm = Change("incident.attack.status", "set", "confirmed")
+    for status, kind in (("suspected", "causation"), ("ruled_out", None)):
+        assert supplied_kind(confirm, {"incident": {"attack": {"status": status}}}, conf) == kind, status
+    defect = Change("incident.software_defect_caused", "set", False)
+    assert supplied_kind(defect, {"incident": {}}, conf) == "causation"
+    assert supplied_kind(defect, {"incident": {"software_defect_caused": True}}, conf) is None
+    decision = adjudicate(merge(JMA, {"incident": {"attack": {"status": "ruled_out"}, "closure_days": 1}}))
+    why = decision["coverages"]["cyber_support"]["why_not"]
+    assert why["claimant_can_supply"] == []
+    assert [[c["field"], c["to"]] for s in why["facts_would_have_to_be"] for c in s["changes"]] == \
+        [["incident.attack.status", "confirmed"]]
+    assert [r["rule"] for r in decision["coverages"]["cyber_support"]["reasons"]] == ["JMA-CYBER-RULED-OUT"]

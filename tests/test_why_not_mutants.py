@@ -293,8 +293,12 @@ def test_a_list_field_the_claim_lacks_offers_every_member_to_add():
     (wn.Change("incident.evidence_dates.insurer_notified", "set", dt.date(2025, 9, 3)),
      {"incident": {"evidence_dates": {"insurer_notified": dt.date(2025, 9, 9)}}}, None),   # a date moved: a fact
     (wn.Change("incident.evidence_datesX", "set", 1), {"incident": {"evidence_datesX": 2}}, None),
-    (wn.Change("incident.software_defect_caused", "set", False), {"incident": {"software_defect_caused": True}}, "causation"),
+    # a causation finding still to come is supplied; one the file already made, reversed, is a fact (round 4)
+    (wn.Change("incident.software_defect_caused", "set", False), {"incident": {"software_defect_caused": True}}, None),
+    (wn.Change("incident.software_defect_caused", "set", False), {"incident": {}}, "causation"),
     (wn.Change("incident.attack.status", "set", "confirmed"), {"incident": {"attack": {"status": "suspected"}}}, "causation"),
+    (wn.Change("incident.attack.status", "set", "confirmed"), {"incident": {"attack": {}}}, "causation"),
+    (wn.Change("incident.attack.status", "set", "confirmed"), {"incident": {"attack": {"status": "ruled_out"}}}, None),
     (wn.Change("incident.attack.status", "set", "ruled_out"), {"incident": {"attack": {"status": "suspected"}}}, None),
     (wn.Change("policy.jma_member", "set", True), {"policy": {}}, "information"),     # a fact the file leaves out
     (wn.Change("policy.jma_member", "set", True), {"policy": {"jma_member": False}}, None),

@@ -92,10 +92,9 @@ def test_waiting_for_the_cause_the_trigger_rules_clause_and_the_coverages_own_du
         entry("jma-support", "cyber_support", "needs_information", "000 §13 ①", None, [
             info("incident.cause", "JMA-CYBER-TRIGGER:needs:incident.cause"),
             info("incident.closure_days", "JMA-CYBER-TRIGGER:needs:incident.closure_days"),
-            info("policy.jma_member", "JMA-MEMBER-NEEDED"), req("jma_requirements", JMA_REQ)]),
-        entry("jma-support", "leak_support", "needs_information", "000 §13 ②", None, [
-            info("incident.cause", "JMA-CYBER-TRIGGER:needs:incident.cause"),
             info("policy.jma_member", "JMA-MEMBER-NEEDED"), req("jma_requirements", JMA_REQ)])]
+    # the leak support is not listed: the leak is only suspected, so it is refused whatever the cause
+    # (JMA-LEAK-NOT-CONFIRMED, round 4), not waiting for the cause
     assert BOOK.rules_by_id["FK-TRIG-ALL-RISK"].clause != CAT["fukuoka-cyber-2025"].coverages["liability"]["reference"]
 
 

@@ -407,6 +407,21 @@ def build_view(decision: dict, lang: str, book: Rulebook, catalogue: Catalogue, 
             ln["refused"]["see"] = numbers.get((ln["refused"]["rule"], ln["refused"]["text"]))
 
     cuts = [dict(cx.step_view(c, None), cap=c.get("cap")) for c in decision["limits_applied"]]
+    # limits_applied holds the shared caps only; a coverage's own limits cut too (a sublimit, a per-person
+    # cap, a support payment's maximum), so the section lists them (round-4 check: "no limit cut anything"
+    # was printed under a per-person cap)
+    for cov, c in decision["coverages"].items():
+        for st in c["steps"]:
+            if st["step"] == "sublimit" and st.get("cut", 0) > 0:
+                cuts.append(dict(cx.step_view(st, cov), cap=st.get("cap")))
+            elif st["step"] == "closure_payment" and st["days"] * st["per_day"] > st["amount"]:
+                full = st["days"] * st["per_day"]
+                cuts.append(dict(cx.step_view(st, cov), before=full, after=st["amount"], cut=full - st["amount"],
+                                 cap=st["max"]))
+    for ln in decision["lines"]:
+        for st in ln.get("steps", []):
+            if st["step"] == "per_person_cap" and st.get("cut", 0) > 0:
+                cuts.append(dict(cx.step_view(st, ln["coverage"]), cap=st.get("cap")))
     needs = []
     fields = book.labels.get("fields", {})
     for n in decision["needs_information"]:

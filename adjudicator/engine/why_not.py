@@ -253,6 +253,8 @@ def supplied_kind(change: Change, data: dict, conf: dict) -> str | None:
             continue
         if entry.get("only_if_absent") and _get(data, change.field) is not None:
             continue
+        if "from" in entry and _get(data, change.field) not in entry["from"]:
+            continue   # e.g. a finding already made (an attack ruled out) is not the claimant's to supply
         return entry["kind"]
     if change.op == "set" and _get(data, change.field) is None:
         return conf["absent_field_kind"]   # supplying a fact the file does not give

@@ -105,7 +105,12 @@ class Programme:
         return None if end is None else value(end)
 
     def cover_start(self, enrolled_on: dt.date | None) -> dt.date:
-        """Start of cover: the period start, or the mid-term enrolment start (000 §14, 004 中途加入)."""
+        """Start of cover: the period start, or the mid-term enrolment start (000 §14, 004 中途加入).
+
+        Choice (rules/README.md, "Enrolled before the period"): an application received before the period
+        starts, even after the 申込締切日, covers from the period start: the mid-term rule is for joining
+        「保険期間の中途」, and an application the insurer accepted before the period is one for the whole
+        period (its certificate shows the start)."""
         start = self.period_start
         rule = self.data.get("mid_term_enrolment")
         if enrolled_on is None or rule is None or enrolled_on < start:

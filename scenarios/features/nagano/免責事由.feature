@@ -25,9 +25,7 @@
       | war                             | 004 §7 普通約款⑫  | NG-EXC-GEN-12-WAR                     |
       | natural_disaster                | 004 §7 普通約款⑬  | NG-EXC-GEN-13-NATURAL-DISASTER        |
       | outside_ordinary_business       | 004 §7 普通約款⑭  | NG-EXC-GEN-14-OUTSIDE-BUSINESS        |
-      | household_family_claim          | 004 §7 普通約款⑮  | NG-EXC-GEN-15-HOUSEHOLD               |
       | employment_practices            | 004 §7 普通約款⑯  | NG-EXC-GEN-16-EMPLOYMENT              |
-      | claim_by_other_insured          | 004 §7 普通約款⑰  | NG-EXC-GEN-17-OTHER-INSURED           |
       | purpose_exceeded                | 004 §7 特約①     | NG-EXC-PI-1-PURPOSE-EXCEEDED          |
       | no_access_control               | 004 §7 特約③     | NG-EXC-PI-3-NO-ACCESS-CONTROL         |
       | regulator_order_uncorrected     | 004 §7 特約④     | NG-EXC-PI-4-REGULATOR-ORDER           |
@@ -37,6 +35,20 @@
       | purpose_not_notified            | 004 §7 特約⑧     | NG-EXC-PI-8-PURPOSE-NOT-NOTIFIED      |
       | third_party_provision_claim     | 004 §7 特約⑨     | NG-EXC-PI-9-THIRD-PARTY-PROVISION     |
       | received_from_third_party_claim | 004 §7 特約⑩     | NG-EXC-PI-10-RECEIVED-FROM-THIRD-PARTY |
+
+  シナリオアウトライン: 請求者を名指す免責（⑮・⑰）は賠償責任だけを除く
+    # ⑮・⑰ は特定の請求者からの損害賠償請求を除くもので、漏えいそのものではない: 他の本人への賠償責任が残る
+    # ため、謝罪広告のブランドプロテクト費用は支払う（300,000 × 90% − 100,000 = 170,000）
+    前提 事故の状況に <状況> がある
+    もし 判定する
+    ならば 「賠償責任」は「<条項>」により免責
+    かつ 「ブランドプロテクト費用」の支払額は 170,000 円
+    かつ ルール <ルール> が発火する
+
+    例:
+      | 状況                   | 条項            | ルール                      |
+      | household_family_claim | 004 §7 普通約款⑮  | NG-EXC-GEN-15-HOUSEHOLD     |
+      | claim_by_other_insured | 004 §7 普通約款⑰  | NG-EXC-GEN-17-OTHER-INSURED |
 
   シナリオアウトライン: 被保険者（医療機関）自身の故意・犯罪行為・法令違反の認識
     前提 「<行為>」の行為者は 記名被保険者
