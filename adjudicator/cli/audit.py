@@ -33,8 +33,18 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def cmd_audit_anchor(args: argparse.Namespace) -> int:
     from ..ledger import LedgerError
-    from ..ledger.chain import AnchorError, default_key_file, read_key, write_anchor
+    from ..ledger.chain import AnchorError, default_key_file, read_key
+    from ..runs.output import OutputError, atomic_output, check_output
     key_path = args.key_file or default_key_file()
+    if args.out:  # before anything is written: never onto the ledger or the key (hostile probe 4)
+        from ..ledger import default_target, is_url
+        ledger_file = args.ledger or default_target()
+        try:
+            check_output(args.out, [], [("the key file", key_path)] +
+                         ([] if is_url(ledger_file) else [("the ledger", ledger_file)]))
+        except OutputError as exc:
+            print(f"--out: {exc}", file=sys.stderr)
+            return 2
     created = not os.path.exists(key_path)
     try:
         key = read_key(key_path, create=True)
@@ -46,7 +56,12 @@ def cmd_audit_anchor(args: argparse.Namespace) -> int:
         print(f"created the anchor key {key_path}: keep it (and copies of the anchors) where whoever can write "
               "the ledger cannot", file=sys.stderr)
     if args.out:
-        write_anchor(statement, args.out)
+        try:
+            with atomic_output(args.out) as fh:   # whole or not at all; a FIFO or /dev/stdout in place
+                fh.write(json.dumps(statement, sort_keys=True, indent=1) + "\n")
+        except OutputError as exc:
+            print(f"--out: {exc}", file=sys.stderr)
+            return 2
         print(f"anchored {statement['count']} records, head {statement['head']} -> {args.out}", file=sys.stderr)
     else:
         print(json.dumps(statement, sort_keys=True, indent=1))

@@ -26,9 +26,9 @@ def _fail_input(problems: list[tuple[str, str]], lang: str | None = None) -> int
 
 def _read_input(name: str) -> dict:
     """A claim file by path, or `-` for standard input (YAML or JSON)."""
-    from ..contract.load import read_claim_file, read_claim_text
+    from ..contract.load import read_claim_file, read_claim_stream
     if name == "-":
-        return read_claim_text(sys.stdin.read())
+        return read_claim_stream(sys.stdin.buffer)
     return read_claim_file(name)
 
 

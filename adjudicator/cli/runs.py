@@ -42,8 +42,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
                   "(later claims draw on earlier ones' aggregates)", file=sys.stderr)
     stats: dict = {}
     try:
+        protected = (("the ledger", ledger.target),) if ledger is not None and ledger.backend == "sqlite" else ()
         total, bad = run_batch(args.input, args.out, workers=args.workers, rules=args.rules, ledger=ledger,
-                               recorded_by=cli_user(), stats=stats)
+                               recorded_by=cli_user(), stats=stats, protected=protected)
     except InputError as exc:
         print(f"input: {exc}", file=sys.stderr)
         return 2

@@ -345,6 +345,17 @@ def validate_claim(source: Any, more_checks: Callable[[Claim], list[tuple[str, s
     return claim
 
 
+def read_claim_stream(stream, limits: Limits | None = None) -> dict:
+    """A claim file from a byte stream (standard input: `adjudicator adjudicate -`), read up to the size
+    limit and one byte more, never whole (a stream of /dev/zero must not fill the memory: hostile probe 4);
+    JSON when it starts with `{`, else YAML; through the same gate as a file's bytes."""
+    limits = limits or _limits.DEFAULT
+    data = stream.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise ClaimError([(FILE, f"more than {limits.max_bytes:,} bytes; a claim may have at most {limits.max_bytes:,}")])
+    return parse_claim_bytes(data, "json" if data.lstrip().startswith(b"{") else "yaml", limits)
+
+
 def read_claim_text(text: str, name: str = "-") -> dict:
     """A claim file given as text (standard input: `adjudicator adjudicate -`): JSON when it starts
     with `{`, else YAML; through the same gate as a file's bytes."""

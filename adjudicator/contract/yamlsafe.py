@@ -7,6 +7,8 @@ then libyaml's parser where PyYAML has it; no merge keys (`<<`), mapping keys th
 """
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from .text import quote
@@ -55,6 +57,18 @@ class ClaimLoader(_FAST or yaml.SafeLoader):
 
 
 ClaimLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+# YAML 1.1 reads `0300000` as octal (98,304 yen), `0x10` as 16, `190:20:30` as base 60, and `on`/`no` as
+# booleans: a typed leading zero would silently pay another sum (hostile probe 4). A claim file's numbers
+# are plain decimal digits (`_` between digits allowed) and its booleans true/false, as in YAML 1.2 and
+# JSON; any other such scalar stays the text it is, which the contract refuses for a number or a
+# true/false field, naming the field (and keeps as typed where text is wanted: policy_number: 0012345).
+_INT_TAG, _BOOL_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool"
+ClaimLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT_TAG, _BOOL_TAG)]
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()}
+ClaimLoader.add_implicit_resolver(_INT_TAG, re.compile(r"^[-+]?(?:0|[1-9](?:_?[0-9])*)$"), list("-+0123456789"))
+ClaimLoader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 class FileLoader(_FAST or yaml.SafeLoader):

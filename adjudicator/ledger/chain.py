@@ -14,6 +14,7 @@ import hmac
 import json
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -85,6 +86,28 @@ class AnchorError(ValueError):
     pass
 
 
+KEY_FILE_BYTES = 4096        # a key file holds 64 hex digits
+ANCHOR_FILE_BYTES = 65536    # an anchor statement is a few hundred bytes
+
+
+def _read_small(p: Path, what: str, limit: int) -> bytes:
+    """A key or anchor file's bytes: a regular file only (never a device or a FIFO, which would block or
+    never end) and at most `limit` bytes read (a --key-file of /dev/zero must not fill the memory:
+    hostile probe 4)."""
+    try:
+        if not stat.S_ISREG(os.stat(p).st_mode):
+            raise AnchorError(f"{what}: {p} is not a regular file")
+        with open(p, "rb") as fh:
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise AnchorError(f"{what}: {p} does not exist") from None
+    except OSError as exc:
+        raise AnchorError(f"{what}: {p} cannot be read ({exc.strerror})") from None
+    if len(data) > limit:
+        raise AnchorError(f"{what}: {p} is larger than {limit:,} bytes: it is not one")
+    return data
+
+
 def read_key(path: str | os.PathLike | None, create: bool = False) -> bytes:
     """The anchor key (32 random bytes, hex in a file readable by its owner only). With create, a
     missing key file is made."""
@@ -96,10 +119,10 @@ def read_key(path: str | os.PathLike | None, create: bool = False) -> bytes:
         fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32) + "\n")
+    data = _read_small(p, "key file", KEY_FILE_BYTES)
     try:
-        text = p.read_text(encoding="ascii").strip()
-        key = bytes.fromhex(text)
-    except (OSError, UnicodeDecodeError, ValueError):
+        key = bytes.fromhex(data.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
         raise AnchorError(f"key file: {p} is not a hex key (64 hex digits)") from None
     if len(key) < 16:
         raise AnchorError(f"key file: {p} holds a key shorter than 16 bytes")
@@ -132,11 +155,10 @@ def write_anchor(statement: dict, path: str | os.PathLike) -> None:
 
 def read_anchor(path: str | os.PathLike, key: bytes) -> dict:
     """The anchor statement of a file whose signature holds under key; AnchorError otherwise."""
+    data = _read_small(Path(path), "anchor", ANCHOR_FILE_BYTES)
     try:
-        statement = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AnchorError(f"anchor: {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        statement = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise AnchorError(f"anchor: {path} is not an anchor file ({exc.__class__.__name__})") from None
     if not isinstance(statement, dict) or statement.get("anchor") != "adjudicator-ledger":
         raise AnchorError(f"anchor: {path} is not an adjudicator ledger anchor")

@@ -161,21 +161,21 @@ def count_inputs(source: str | os.PathLike) -> int:
 
 def run_batch(source: str, out_path: str, workers: int = 1, rules: str | None = None, ledger=None,
               progress: bool | None = None, recorded_by: str | None = None,
-              stats: dict | None = None) -> tuple[int, int]:
+              stats: dict | None = None, protected: tuple = ()) -> tuple[int, int]:
     """Returns (claims, claims with errors). Writes to a new temporary file beside out_path, renamed
     onto it at the end (runs/output.py); refuses an output that is an input (OutputError) and an
     input that is neither a folder nor a regular file (InputError). With a ledger, stats gets
     "skipped": claims already recorded with the same input (resume); "kept_partial": the partial
-    outputs of killed runs beside out_path, left as they were."""
+    outputs of killed runs beside out_path, left as they were. protected: (what, path) pairs --out must not
+    name (the ledger: runs/output.check_output)."""
     progress = sys.stderr.isatty() if progress is None else progress
     if not Path(source).exists():
         raise InputError(f"{quote(str(source), 120)} does not exist")
-    check_output(out_path, [source])
+    out = check_output(out_path, [source], protected)   # symbolic links followed: the file written
     if not Path(source).is_dir():
         _open_jsonl(Path(source)).close()
     bar = Progress(progress, count_inputs(source) if progress else None)
     stats = {} if stats is None else stats
-    out = Path(out_path)
     stats["skipped"], stats["kept_partial"] = 0, sorted(str(p) for p in out.parent.glob(f".{out.name}.*.partial"))
     total = bad = 0
     items = read_inputs(source)
