@@ -423,3 +423,13 @@ def test_supplied_kind_reads_on_past_an_entry_of_another_op_or_one_for_absent_fi
     assert wn.supplied_kind(wn.Change("a.b", "remove", 1), {"a": {"b": [1]}}, conf) == "removed"
     assert wn.supplied_kind(wn.Change("a.c", "set", 2), {"a": {"c": 1}}, conf) == "moved"
     assert wn.supplied_kind(wn.Change("a.c", "set", 2), {"a": {}}, conf) == "given"
+
+
+def test_an_entry_whose_from_does_not_match_leaves_the_later_entries_to_decide():
+    """`from` skips its own entry only (mutant: break would end the search before the next entry)."""
+    conf = {"claimant_can_supply": [
+        {"field": "incident.attack.status", "op": "set", "to": "confirmed", "kind": "causation", "from": [None, "suspected"]},
+        {"field": "incident.attack.status", "op": "set", "kind": "review"}], "absent_field_kind": "information"}
+    change = wn.Change("incident.attack.status", "set", "confirmed")
+    assert wn.supplied_kind(change, {"incident": {"attack": {"status": "ruled_out"}}}, conf) == "review"
+    assert wn.supplied_kind(change, {"incident": {"attack": {"status": "suspected"}}}, conf) == "causation"
