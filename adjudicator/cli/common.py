@@ -8,6 +8,7 @@ import os
 import sys
 import unicodedata
 
+from ..contract.text import quote
 from ..contract.wording import word
 
 # The rest is imported by the commands that use it (the contract's pydantic models, the engine, the
@@ -22,6 +23,31 @@ def _fail_input(problems: list[tuple[str, str]], lang: str | None = None) -> int
         shown = "（請求ファイル）" if lang == "ja" and path == "(claim file)" else path
         print(f"{shown}: {word(msg, lang or 'en')}", file=sys.stderr)
     return 2
+
+
+def rulebook_problem(folder: str) -> str | None:
+    """Why `folder` cannot be a rulebook directory, or None: it must hold rulebook.yaml and
+    programmes/ (what the loaders read first), so a wrong folder is bad input, not an internal error."""
+    if not os.path.isdir(folder):
+        return f"no rulebook directory at {quote(folder)}"
+    missing = [name for name, there in (("rulebook.yaml", os.path.isfile), ("programmes/", os.path.isdir))
+               if not there(os.path.join(folder, name))]
+    return f"{quote(folder)} is not a rulebook directory (no {' or '.join(missing)})" if missing else None
+
+
+def most_workers() -> int:
+    """The most worker processes a command starts: four per CPU (more only queue for the CPUs, and a
+    typo like 100000 would try to fork that many)."""
+    return 4 * (os.cpu_count() or 1)
+
+
+def workers_problem(n: int) -> str | None:
+    """Why `--workers n` is refused, or None."""
+    if n < 1:
+        return f"must be at least 1 (got {n})"
+    if n > most_workers():
+        return f"at most {most_workers()} (4 per CPU, {os.cpu_count() or 1} CPUs here; got {n})"
+    return None
 
 
 def _read_input(name: str) -> dict:

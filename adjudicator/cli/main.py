@@ -6,10 +6,9 @@ import gc
 import os
 import sys
 
-from ..contract.text import quote
 from . import common
 from .audit import cmd_audit_show
-from .common import _fail_input
+from .common import _fail_input, rulebook_problem
 from .parser import build_parser
 from .runs import cmd_replay
 
@@ -50,8 +49,9 @@ def _main(argv: list[str]) -> int:
     rules, source = getattr(args, "rules", None), "--rules"
     if not rules:
         rules, source = os.environ.get("ADJUDICATOR_RULES"), "$ADJUDICATOR_RULES"
-    if rules and not os.path.isdir(rules):
-        return _fail_input([(source, f"no rulebook directory at {quote(rules)}")])
+    problem = rulebook_problem(rules) if rules else None
+    if problem:
+        return _fail_input([(source, problem)])
     try:
         return args.func(args)
     except Exception as exc:  # noqa: BLE001 - no stack trace reaches a user (ADJUDICATOR_DEBUG=1 shows it)

@@ -220,7 +220,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     b = sub.add_parser("batch", help="adjudicate a folder of claim files or a JSONL file")
     b.add_argument("input", help="a folder of claim files or a JSONL file (one claim per line)")
     b.add_argument("--out", required=True, help="JSONL file to write: one decision or error per claim, in input order")
-    b.add_argument("--workers", type=int, default=1, help="worker processes")
+    b.add_argument("--workers", type=int, default=1, help="worker processes (1 to 4 per CPU)")
     b.add_argument("--ledger", help="record every claim in this ledger (SQLite path or postgresql:// URL), in input order; a rerun skips claims already recorded with the same input")
     b.set_defaults(func=cmd_batch)
 
@@ -248,9 +248,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     sv = sub.add_parser("serve", help="the decision service: HTTP API under /api/v1 (OpenAPI at /openapi.json)")
     sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    sv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    sv.add_argument("--port", type=int, default=8000, help="port, 1..65535 (default 8000)")
     sv.add_argument("--ledger", help="SQLite path or postgresql:// URL (default $ADJUDICATOR_LEDGER or the user data dir)")
-    sv.add_argument("--workers", type=int, default=1, help="worker processes (the engine runs one claim at a time per process)")
+    sv.add_argument("--workers", type=int, default=1, help="worker processes, 1 to 4 per CPU (the engine runs one claim at a time per process)")
     sv.add_argument("--max-body", type=int, default=1024 * 1024, help="largest request body in bytes (default 1 MiB)")
     sv.add_argument("--rulebook", action="append", default=[], metavar="NAME=FOLDER",
                     help="a rulebook folder POST /api/v1/diff may compare (repeatable; 'current' is --rules)")

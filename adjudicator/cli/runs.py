@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ..contract.text import quote
-from .common import _ledger_error, _open_ledger, _recorded, _term, cli_user
+from .common import _fail_input, _ledger_error, _open_ledger, _recorded, _term, cli_user, rulebook_problem, workers_problem
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -31,6 +31,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from ..ledger import LedgerError
     from ..runs.batch import InputError, run_batch
     from ..runs.output import OutputError
+    if (why := workers_problem(args.workers)):
+        return _fail_input([("--workers", why)])
     ledger = None
     if args.ledger:
         try:
@@ -73,6 +75,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from ..engine.rulebook import load_rulebook
     from ..policy.catalogue import load_catalogue
     from ..runs.diff import compare, describe, diff_one
+    problems = [(flag, p) for flag, p in (("--rules-a", rulebook_problem(args.rules_a)),
+                                          ("--rules-b", rulebook_problem(args.rules_b))) if p]
+    if problems:
+        return _fail_input(problems)
     books = {k: (load_catalogue(d), load_rulebook(d)) for k, d in (("A", args.rules_a), ("B", args.rules_b))}
     lines, changed, n, bad, totals, cov_changes = [], 0, 0, 0, {"A": 0, "B": 0}, {}
     try:

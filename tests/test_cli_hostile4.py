@@ -1,0 +1,68 @@
+"""The fourth hostile probe's command-line findings: bad flags are exit 2 naming the flag, never an
+internal error or a traceback (real CLI subprocesses)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from support import EXAMPLES, ROOT, run_cli
+
+RULES = str(ROOT / "rules")
+
+
+def _refused(r: subprocess.CompletedProcess, flag: str) -> str:
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith(f"{flag}: "), r.stderr
+    return r.stderr
+
+
+@pytest.mark.parametrize("argv", [("--rules", "{d}", "rules", "check"), ("--rules", "{d}", "rules", "list"),
+                                  ("rules", "list", "--rules", "{d}")])
+def test_a_folder_that_is_not_a_rulebook_is_refused_naming_rules(tmp_path, argv):
+    (tmp_path / "notes.yaml").write_text("a: 1\n", encoding="utf-8")
+    err = _refused(run_cli(*(a.format(d=tmp_path) for a in argv)), "--rules")
+    assert "is not a rulebook directory (no rulebook.yaml or programmes/)" in err
+
+
+def test_diff_names_the_rulebook_flag_that_is_not_a_rulebook(tmp_path):
+    corpus = tmp_path / "one.jsonl"
+    corpus.write_text("{}\n", encoding="utf-8")
+    err = _refused(run_cli("diff", str(corpus), "--rules-a", RULES, "--rules-b", str(tmp_path)), "--rules-b")
+    assert "is not a rulebook directory" in err
+    err = _refused(run_cli("diff", str(corpus), "--rules-a", str(tmp_path / "nope"), "--rules-b", RULES), "--rules-a")
+    assert "no rulebook directory at" in err
+
+
+def _serve(*flags: str) -> subprocess.CompletedProcess:
+    # A refused flag ends the command at once; one let through would start a server (the timeout fails it).
+    return subprocess.run([sys.executable, "-m", "adjudicator", "serve", *flags], capture_output=True, text=True,
+                          cwd=ROOT, timeout=30, env={**os.environ, "ADJUDICATOR_LEDGER": os.devnull + ".none"})
+
+
+@pytest.mark.parametrize("flags, flag, says", [
+    (("--port", "99999"), "--port", "must be 1..65535 (got 99999)"),
+    (("--host", "0.0.0.0", "--port", "-1"), "--port", "must be 1..65535 (got -1)"),
+    (("--port", "0"), "--port", "must be 1..65535"),
+    (("--workers", "0"), "--workers", "must be at least 1 (got 0)"),
+    (("--workers", "100000"), "--workers", "4 per CPU"),
+    (("--max-body", "-5"), "--max-body", "must be a positive number of bytes (got -5)"),
+    (("--anchor-every", "0"), "--anchor-every", "must be at least 1"),
+    (("--rulebook", "bogus"), "--rulebook", "expected NAME=FOLDER, got 'bogus'"),
+    (("--rulebook", "x=/nonexistent"), "--rulebook", "'x': no rulebook directory at '/nonexistent'"),
+    (("--rulebook", "etc=/etc"), "--rulebook", "is not a rulebook directory"),
+])
+def test_serve_refuses_a_bad_flag_before_it_starts(flags, flag, says):
+    assert says in _refused(_serve(*flags), flag)
+
+
+@pytest.mark.parametrize("n, says", [("0", "must be at least 1 (got 0)"), ("-1", "must be at least 1 (got -1)"),
+                                     ("100000", f"at most {4 * (os.cpu_count() or 1)} (4 per CPU")])
+def test_batch_workers_are_at_least_one_and_at_most_four_per_cpu(tmp_path, n, says):
+    out = tmp_path / "out.jsonl"
+    err = _refused(run_cli("batch", str(EXAMPLES), "--out", str(out), "--workers", n), "--workers")
+    assert says in err
+    assert not out.exists()
