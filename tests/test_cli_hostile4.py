@@ -66,3 +66,57 @@ def test_batch_workers_are_at_least_one_and_at_most_four_per_cpu(tmp_path, n, sa
     err = _refused(run_cli("batch", str(EXAMPLES), "--out", str(out), "--workers", n), "--workers")
     assert says in err
     assert not out.exists()
+
+
+SEED = str(EXAMPLES / "fukuoka_seed_example.yaml")
+
+
+def test_the_handler_is_escaped_in_the_md_document_like_the_claim_id():
+    r = run_cli("adjudicate", SEED, "--format", "md", "--lang", "en", "--decided-on", "2026-02-03",
+                "--handler", "<script>x</script> [x](javascript:1) |a|b| # h ``` *b*")
+    assert r.returncode == 0, r.stderr
+    row = next(line for line in r.stdout.splitlines() if line.startswith("| Decided by |"))
+    assert row == r"| Decided by | \<script\>x\</script\> \[x\]\(javascript\:1\) \|a\|b\| \# h \`\`\` \*b\* |"
+    assert "| Decided on | 2026-02-03 |" in r.stdout
+    assert "<script>" not in r.stdout and "```" not in r.stdout
+
+
+@pytest.mark.parametrize("name", ["a\nb", "a\x1b[31m", "a\u202eb", "a\rb", "x" * 65])
+def test_a_handler_with_a_line_break_or_control_character_is_refused(name):
+    _refused(run_cli("adjudicate", SEED, "--format", "md", "--handler", name), "--handler")
+    r = subprocess.run([sys.executable, "-m", "adjudicator", "adjudicate", SEED, "--format", "text"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120, env={**os.environ, "ADJUDICATOR_HANDLER": name})
+    _refused(r, "$ADJUDICATOR_HANDLER")
+
+
+@pytest.mark.parametrize("day, says", [("banana", "expected a date YYYY-MM-DD, got 'banana'"),
+                                       ("2026-02-30", "got '2026-02-30'"), ("2026-13-45", "got '2026-13-45'"),
+                                       ("20260101", "got '20260101'"), ("x\x1b[31m", r"got 'x\x1b[31m'"),
+                                       ("9999-12-31", "is outside 1900-01-01 .. 2199-12-31")])
+def test_decided_on_must_be_a_real_day(day, says):
+    assert says in _refused(run_cli("adjudicate", SEED, "--format", "md", "--decided-on", day), "--decided-on")
+
+
+@pytest.mark.parametrize("flags, flag, says", [
+    (("--enrolled-on", "9999-12-31"), "--enrolled-on", "9999-12-31 is outside 1900-01-01 .. 2199-12-31"),
+    (("--enrolled-on", "0001-01-01"), "--enrolled-on", "is outside"),
+    (("--enrolled-on", "2025-7-1"), "--enrolled-on", "expected a date YYYY-MM-DD, got '2025-7-1'"),
+    (("--facility", "hospital", "--general-beds", "-1"), "--general-beds", "a count cannot be negative, got -1"),
+    (("--facility", "hospital", "--general-beds", "10", "--other-beds", "-3"), "--other-beds", "cannot be negative"),
+    (("--facility", "care_facility", "--places", "-2"), "--places", "cannot be negative"),
+])
+def test_quote_refuses_dates_out_of_range_and_negative_counts_naming_the_flag(flags, flag, says):
+    argv = ["quote", "nagano-privacy-2016" if "--other-beds" in flags else "fukuoka-cyber-2025",
+            "D" if "--other-beds" in flags else "S1"]
+    if "--facility" not in flags:
+        argv += ["--facility", "clinic"]
+    assert says in _refused(run_cli(*argv, *flags), flag)
+
+
+def test_rules_list_of_an_unknown_programme_is_refused_like_plans():
+    r = run_cli("rules", "list", "JUNK\x1b[31m")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith(r"programme: unknown 'JUNK\x1b[31m'; expected one of fukuoka-cyber-2025")
+    assert run_cli("plans", "JUNK").returncode == 2
+    ok = run_cli("rules", "list", "jma-support")
+    assert ok.returncode == 0 and "JMA-MEMBER" in ok.stdout

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import _started, _term
+from ..contract.text import quote as quote_value
+from .common import _started, _term, cli_date
 
 
 def _yen(n: int) -> str:
@@ -40,8 +41,10 @@ def cmd_plans(args: argparse.Namespace) -> int:
     return 0
 
 
+_QUOTE_FLAGS = ("--general-beds", "--other-beds", "--places", "--enrolled-on")
+
+
 def cmd_quote(args: argparse.Namespace) -> int:
-    import datetime as dt
     import json
     from dataclasses import asdict
 
@@ -53,12 +56,13 @@ def cmd_quote(args: argparse.Namespace) -> int:
               + ", ".join(p for p in catalogue.programmes if catalogue[p].plans), file=sys.stderr)
         return 2
     try:
-        enrolled = dt.date.fromisoformat(args.enrolled_on) if args.enrolled_on else None
+        enrolled = cli_date(args.enrolled_on, "--enrolled-on") if args.enrolled_on is not None else None
         q = quote(catalogue[args.programme], args.plan, args.facility, args.general_beds, args.other_beds,
                   args.places, enrolled)
     except ValueError as exc:
-        msg = str(exc)
-        print(msg if ": " in msg else f"enrolled_on: {msg}", file=sys.stderr)
+        field, _, msg = str(exc).partition(": ")
+        flag = "--" + field.replace("_", "-")  # the quote's own field names, as the flags spell them
+        print(f"{flag if flag in _QUOTE_FLAGS else field}: {msg}", file=sys.stderr)
         return 2
     if args.format == "json":
         print(json.dumps(asdict(q), ensure_ascii=False, default=str))
@@ -96,6 +100,13 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
     except RulebookError as exc:
         print(exc, file=sys.stderr)
         return 1
+    if args.programme is not None:  # as `plans`: an unknown programme is not an empty list
+        from ..policy.catalogue import load_catalogue
+        known = load_catalogue(args.rules).programmes
+        if args.programme not in known:
+            print(f"programme: unknown {quote_value(args.programme)}; expected one of {', '.join(known)}",
+                  file=sys.stderr)
+            return 2
     rules = book.for_programme(args.programme) if args.programme else book.rules
     out = []
     for r in rules:

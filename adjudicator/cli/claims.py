@@ -8,7 +8,7 @@ import json
 import os
 import sys
 
-from .common import _fail_input, _open_ledger, _read_input, _started, cli_user
+from .common import _fail_input, _open_ledger, _read_input, _started, cli_date, cli_user
 
 
 def _earlier_records(ledger, claim, catalogue, seq: int) -> list[dict]:
@@ -30,6 +30,10 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
     from ..engine.rulebook import load_rulebook
     from ..policy.catalogue import load_catalogue
     from ..policy.claims import parse_claim
+    handler = args.handler or os.environ.get("ADJUDICATOR_HANDLER")
+    problems = _header_problems(handler, "--handler" if args.handler else "$ADJUDICATOR_HANDLER", args.decided_on)
+    if problems:
+        return _fail_input(problems, args.lang)
     catalogue = load_catalogue(args.rules)
     book = load_rulebook(args.rules)
     try:
@@ -65,11 +69,31 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
     else:
         from ..documents.render import render
         out = render(decision, fmt=args.format, lang=args.lang or "ja", audit=args.audit, claim=claim, book=book,
-                     catalogue=catalogue, handler=args.handler or os.environ.get("ADJUDICATOR_HANDLER"),
+                     catalogue=catalogue, handler=handler,
                      decided_on=args.decided_on or dt.date.today().isoformat(),
                      ledger={"given": raw, "prior_records": prior_records}, draft=draft)
     sys.stdout.write(out)  # written only once everything succeeded: nothing half-written
     return 0
+
+
+def _header_problems(handler: str | None, source: str, decided_on: str | None) -> list[tuple[str, str]]:
+    """The document header's two values from the command line: the handler's name on one printable
+    line of at most 64 characters (the md document escapes its punctuation; a line break would start a
+    line of its own), and the decision date a real day."""
+    from ..contract.text import quote, unsafe_char
+    problems = []
+    if handler is not None:
+        if (at := unsafe_char(handler, allow_ideographic_space=True)) is not None:
+            problems.append((source, f"a name on one line without control, format or line-break characters "
+                                     f"(character {at + 1} is U+{ord(handler[at]):04X})"))
+        elif not handler.strip() or len(handler) > 64:
+            problems.append((source, f"expected a name of 1 to 64 characters, got {quote(handler)}"))
+    if decided_on is not None:
+        try:
+            cli_date(decided_on, "--decided-on")
+        except ValueError as exc:
+            problems.append(tuple(str(exc).split(": ", 1)))
+    return problems
 
 
 def _audit_json(decision: dict, raw: dict, seq: int | None, prior_records: list[dict]) -> dict:

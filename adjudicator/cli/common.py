@@ -50,6 +50,24 @@ def workers_problem(n: int) -> str | None:
     return None
 
 
+def cli_date(value: str, flag: str) -> "dt.date":
+    """A date flag: YYYY-MM-DD only (3.11's fromisoformat also reads 20260101 and 2026-W01-1), a real
+    day, within the claim file's 1900-01-01 .. 2199-12-31. ValueError names the flag."""
+    import datetime as dt
+    import re
+
+    from ..contract.limits import DATE_MAX, DATE_MIN
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{flag}: expected a date YYYY-MM-DD, got {quote(value)}") from None
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValueError(f"{flag}: {value} is outside {DATE_MIN} .. {DATE_MAX}")
+    return day
+
+
 def _read_input(name: str) -> dict:
     """A claim file by path, or `-` for standard input (YAML or JSON)."""
     from ..contract.load import read_claim_file, read_claim_stream

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ..contract.limits import DATE_MAX, DATE_MIN
 from .catalogue import Programme, value
 
 
@@ -26,6 +27,11 @@ class Quote:
 
 def quote(programme: Programme, plan: str, facility: str, general_beds: int | None = None,
           other_beds: int = 0, places: int | None = None, enrolled_on: dt.date | None = None) -> Quote:
+    for field, count in (("general_beds", general_beds), ("other_beds", other_beds), ("places", places)):
+        if count is not None and count < 0:
+            raise ValueError(f"{field}: a count cannot be negative, got {count}")
+    if enrolled_on is not None and not DATE_MIN <= enrolled_on <= DATE_MAX:
+        raise ValueError(f"enrolled_on: {enrolled_on.isoformat()} is outside {DATE_MIN} .. {DATE_MAX}")
     if plan not in programme.plans:
         raise ValueError(f"plan: {plan!r} is not a plan of {programme.id}; expected one of {', '.join(programme.plans)}")
     table = programme.plans[plan].get("premiums", {}).get(facility)

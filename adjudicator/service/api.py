@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from ..contract.claim import Claim
 from ..contract.decision import Decision
 from ..contract.load import ClaimError, field_path, parse_claim_bytes
+from ..contract.text import quote as quote_value
 from ..decide import ENGINE_VERSION, decide, to_json
 from ..documents.render import render
 from ..engine.rulebook import RulebookError, load_rulebook
@@ -474,9 +475,12 @@ async def diff(request: Request, user: dict = Depends(require("diff"))) -> dict:
     return await run_in_threadpool(work)
 
 
-@router.get("/rules", summary="The rules with their clauses and texts", **_doc(Rules))
+@router.get("/rules", summary="The rules with their clauses and texts", **_doc(Rules, 404))
 def rules(request: Request, programme: Optional[str] = None, user: dict = Depends(require("reference"))) -> dict:
-    book = _ctx(request).book
+    book, cat = _ctx(request).book, _ctx(request).catalogue
+    if programme is not None and programme not in cat.programmes:  # as /plans: not an empty list
+        raise ApiError(404, "not_found", f"unknown programme {quote_value(programme)}",
+                       [("programme", f"expected one of {', '.join(cat.programmes)}")])
     chosen = book.for_programme(programme) if programme else book.rules
     return {"version": book.version, "sha256": book.sha256, "rules": [
         {"id": r.id, "clause": r.clause, "programmes": r.programmes, "plans": r.plans, "on": r.on,
