@@ -2,6 +2,7 @@
 internal error or a traceback (real CLI subprocesses)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -120,3 +121,16 @@ def test_rules_list_of_an_unknown_programme_is_refused_like_plans():
     assert run_cli("plans", "JUNK").returncode == 2
     ok = run_cli("rules", "list", "jma-support")
     assert ok.returncode == 0 and "JMA-MEMBER" in ok.stdout
+
+
+def test_a_case_twin_of_a_user_is_refused_as_already_existing(tmp_path):
+    ledger = str(tmp_path / "l.sqlite")
+    assert run_cli("users", "add", "h1", "--role", "handler", "--ledger", ledger).returncode == 0
+    for twin in ("H1", "h1"):
+        r = run_cli("users", "add", twin, "--role", "auditor", "--ledger", ledger)
+        assert r.returncode == 2, r.stderr
+        assert f"name: a user named '{twin}' already exists" in r.stderr
+        if twin == "H1":
+            assert "(as 'h1': names differing only in case are one name)" in r.stderr
+    listed = run_cli("users", "list", "--format", "json", "--ledger", ledger)
+    assert [u["name"] for u in json.loads(listed.stdout)] == ["h1"]

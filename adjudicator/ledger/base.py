@@ -1154,8 +1154,11 @@ class LedgerCore:
         token = "adj_" + secrets.token_urlsafe(32)
         self._begin_write()
         try:
-            if self._one("SELECT name FROM users WHERE name = ?", (name,)) is not None:
-                raise LedgerError(f"name: a user named {name!r} already exists")
+            # case twins (H1 beside h1) are one name to a reader: the four-eyes review must not confuse them
+            twin = self._one("SELECT name FROM users WHERE lower(name) = lower(?)", (name,))
+            if twin is not None:
+                same = "" if twin["name"] == name else f" (as {twin['name']!r}: names differing only in case are one name)"
+                raise LedgerError(f"name: a user named {name!r} already exists{same}")
             self._execute("INSERT INTO users (name, role, token_sha256, disabled, created_at) VALUES (?, ?, ?, 0, ?)",
                           (name, role, _token_hash(token), _now()))
             self._commit()
