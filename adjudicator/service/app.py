@@ -139,6 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameters(request: Request, exc: RequestValidationError):
+        if desk.is_desk(request.url.path):  # /desk/en/ledger/records/abc, ?page=x: no such page (a desk page, not JSON)
+            return desk.error_page(request, 404, "not_found")
         problems = [(field_path(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
         return JSONResponse(error_body("invalid_request", "the request's parameters are not valid", problems),
                             status_code=422)
