@@ -134,3 +134,17 @@ def test_a_case_twin_of_a_user_is_refused_as_already_existing(tmp_path):
             assert "(as 'h1': names differing only in case are one name)" in r.stderr
     listed = run_cli("users", "list", "--format", "json", "--ledger", ledger)
     assert [u["name"] for u in json.loads(listed.stdout)] == ["h1"]
+
+
+@pytest.mark.parametrize("typed, shown, read_as", [("2025-01-01", "2025-01-01", "a date"), ("12345", "12345", "a number"),
+                                                   ("true", "true", "true/false")])
+def test_an_identifier_that_is_not_text_is_shown_as_typed_with_a_hint_to_quote_it(tmp_path, typed, shown, read_as):
+    text = (EXAMPLES / "fukuoka_seed_example.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "c.yaml"
+    path.write_text(text.replace("\nclaim_id: FK-2025-EXAMPLE\n", f"\nclaim_id: {typed}\n", 1), encoding="utf-8")
+    r = run_cli("adjudicate", str(path))
+    assert r.returncode == 2
+    assert r.stderr == f"claim_id: expected text (got {shown}, read as {read_as}): write it in quotes to keep it as typed\n"
+    assert "datetime" not in r.stderr and "True" not in r.stderr
+    ja = run_cli("adjudicate", str(path), "--lang", "ja")
+    assert ja.stderr == f"claim_id: 文字列で指定してください。値を引用符（\"…\"）で囲むと書いたとおりに読まれます（指定された値: {shown}）\n"

@@ -7,14 +7,34 @@ ledger write (see the patterns below) in Japanese, keeping field paths, values a
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 
 def _shown(value: object) -> str | None:
+    """A bad value as the claim file writes it (2025-01-01, true, null), never a Python repr."""
     if isinstance(value, (dict, list)):
         return None
-    text = repr(value)
+    if isinstance(value, (dt.date, dt.time)):  # a datetime is a date
+        text = value.isoformat()
+    elif isinstance(value, bool) or value is None:
+        text = {True: "true", False: "false", None: "null"}[value]
+    else:
+        text = repr(value)
     return text if len(text) <= 60 else None
+
+
+def _read_as(value: object) -> str | None:
+    """What an unquoted YAML scalar became instead of text (a policy number 0012345, a date-like id)."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dt.datetime):
+        return "a date-time"
+    if isinstance(value, dt.date):
+        return "a date"
+    return None
 
 
 def pydantic_message(err: dict) -> str:
@@ -37,6 +57,9 @@ def pydantic_message(err: dict) -> str:
         out = "expected true or false"
     elif kind in ("string_type",):
         out = "expected text"
+        read_as = _read_as(err.get("input"))
+        if read_as is not None and got is not None:  # the YAML reader took it for something else: say how to keep it
+            return f"{out} (got {got}, read as {read_as}): write it in quotes to keep it as typed"
     elif kind in ("list_type",):
         out = "expected a list"
     elif kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -82,6 +105,8 @@ _JA: list[tuple[re.Pattern, str]] = [(re.compile(p), ja) for p, ja in [
     (r"^expected a date YYYY-MM-DD(?: \(got (.+)\))?$", "日付（YYYY-MM-DD）で指定してください{0?（指定された値: {0}）}"),
     (r"^expected a whole number(?: \(got (.+)\))?$", "整数で指定してください{0?（指定された値: {0}）}"),
     (r"^expected true or false(?: \(got (.+)\))?$", "true または false で指定してください{0?（指定された値: {0}）}"),
+    (r"^expected text \(got (.+), read as .+\): write it in quotes to keep it as typed$",
+     "文字列で指定してください。値を引用符（\"…\"）で囲むと書いたとおりに読まれます（指定された値: {0}）"),
     (r"^expected text(?: \(got (.+)\))?$", "文字列で指定してください{0?（指定された値: {0}）}"),
     (r"^expected a list(?: \(got (.+)\))?$", "リストで指定してください{0?（指定された値: {0}）}"),
     (r"^expected a mapping of fields(?: \(got (.+)\))?$", "項目の対応表（マッピング）で指定してください{0?（指定された値: {0}）}"),
