@@ -185,3 +185,18 @@ def test_dev_stdout_redirected_to_a_file_is_written_there_and_stays_a_link(recor
     r = run_cli("batch", str(jsonl), "--out", "/dev/adjudicator-test-new")
     assert r.returncode == 2 and "nothing new is written under /dev" in r.stderr
     assert not os.path.exists("/dev/adjudicator-test-new")
+
+
+def test_a_json_bom_is_accepted_as_a_yaml_one_and_a_nul_is_worded_plainly(tmp_path):
+    """Probe 4 item 12: a JSON file with a BOM got Python's 'decode using utf-8-sig'; a NUL in YAML showed
+    pyyaml's '"<unicode string>", position 42'."""
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(claim_data("H4-BOM"), default=str).encode())
+    r = run_cli("adjudicate", str(path), "--format", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)["claim_id"] == "H4-BOM"
+    path = tmp_path / "nul.yaml"
+    path.write_bytes(b"claim_id: H4\nplan: \"a\x00b\"\n")
+    r = run_cli("adjudicate", str(path))
+    assert r.returncode == 2
+    assert r.stderr.strip() == "(claim file): not valid YAML: line 2, column 9: the character U+0000 is not allowed in a YAML file"
+    assert "unicode string" not in r.stderr and "position" not in r.stderr

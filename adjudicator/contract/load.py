@@ -86,6 +86,7 @@ def parse_claim_text(text: str, fmt: Literal["json", "yaml"], limits: Limits | N
     limits = limits or _limits.DEFAULT
     name = "JSON" if fmt == "json" else "YAML"
     if fmt == "json":
+        text = text.removeprefix("\ufeff")   # a byte-order mark, accepted as YAML accepts it
         _json_depth_precheck(text, limits.max_depth)
     try:
         if fmt == "json":
@@ -96,6 +97,12 @@ def parse_claim_text(text: str, fmt: Literal["json", "yaml"], limits: Limits | N
         raise ClaimError([(FILE, f"not valid {name}: nested too deeply (at most {limits.max_depth} levels)")]) from None
     except yaml.MarkedYAMLError as exc:
         raise ClaimError([(FILE, f"not valid YAML: {_yaml_problem(exc, limits)}")]) from None
+    except yaml.reader.ReaderError as exc:   # a character YAML does not allow (NUL, other controls)
+        ch = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise ClaimError([(FILE, f"not valid YAML: line {line}, column {column}: the character U+{ord(ch):04X} "
+                                 "is not allowed in a YAML file")]) from None
     except (ValueError, yaml.YAMLError) as exc:
         what = str(exc)
         if "integer string conversion" in what:  # Python's guard against quadratic int parsing

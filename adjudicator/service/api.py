@@ -526,8 +526,9 @@ def quote(request: Request, programme: str, plan: str,
     try:
         q = premium_quote(cat[programme], plan, facility, general_beds, other_beds, places, enrolled_on)
     except ValueError as exc:
-        field, _, msg = str(exc).partition(": ")  # a query parameter's name, spelt as the parameter checks spell it
-        raise ApiError(422, "invalid_request", "the quote cannot be made", [(f"query.{field}", msg)]) from None
+        # the parameter's bare name (plan, enrolled_on, general_beds), as this route has always named it
+        field, _, msg = str(exc).partition(": ")
+        raise ApiError(422, "invalid_request", "the quote cannot be made", [(field, msg)]) from None
     out = {k: (str(v) if isinstance(v, dt.date) else v) for k, v in vars(q).items()}
     return out
 
