@@ -212,6 +212,7 @@ class _Pending:
         self.deltas: dict[tuple, int] = {}         # (policy_key, programme, period, pool) -> yen not yet written
         self.latest: dict[str, dict] = {}          # claim_id -> _PREVIOUS_SQL's columns of its latest record
         self.totals: dict[tuple, dict] = {}        # (policy_key, programme, period) -> totals as written + deltas
+        self.by_lower: dict[str, str] = {}         # claim_id.lower() -> claim_id (the case-twin check, one lookup)
 TABLES = {"meta", "records", "chain", "totals", "users", "claim_state"}
 
 
@@ -660,9 +661,9 @@ class LedgerCore:
         low = claim_id.lower()
         if not any(c.isascii() and c.isalpha() for c in claim_id):
             return None  # no letter whose case could differ
-        for k in (self._pending.latest if self._pending is not None else ()):
-            if k != claim_id and k.lower() == low:
-                return k
+        twin = self._pending.by_lower.get(low) if self._pending is not None else None
+        if twin is not None and twin != claim_id:   # in this group, not yet written
+            return twin
         row = self._one("SELECT claim_id FROM claim_state WHERE lower(claim_id) = ? AND claim_id <> ? LIMIT 1",
                         (low, claim_id))
         return row["claim_id"] if row else None
@@ -768,6 +769,7 @@ class LedgerCore:
             moved = pending.totals.get(d[:3])
             if moved is not None:
                 moved[d[3]] = moved.get(d[3], 0) + d[4]
+        pending.by_lower[row["claim_id"].lower()] = row["claim_id"]
         pending.latest[row["claim_id"]] = {
             "seq": row["seq"], "policy_key": row["policy_key"], "programme": row["programme"],
             "period_start": row["period_start"], "paid_json": row["paid_json"], "input_json": row["input_json"],
