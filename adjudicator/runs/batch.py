@@ -171,7 +171,7 @@ def run_batch(source: str, out_path: str, workers: int = 1, rules: str | None = 
     progress = sys.stderr.isatty() if progress is None else progress
     if not Path(source).exists():
         raise InputError(f"{quote(str(source), 120)} does not exist")
-    out = check_output(out_path, [source], protected)   # symbolic links followed: the file written
+    out = check_output(out_path, [source], protected)
     if not Path(source).is_dir():
         _open_jsonl(Path(source)).close()
     bar = Progress(progress, count_inputs(source) if progress else None)

@@ -29,6 +29,11 @@ def _resolved(out: Path) -> Path:
     return Path(os.path.realpath(out))
 
 
+def _system(path: Path) -> bool:
+    """A name under /dev or /proc: nothing is ever created or renamed there."""
+    return str(path.absolute()).startswith(("/dev/", "/proc/"))
+
+
 def _in_place(path: Path) -> bool:
     """Written in place, never renamed over: a FIFO the user made (not through a symlink), or whatever
     an existing name under /dev or /proc reaches (/dev/null; /dev/stdout -> a pipe, a tty or the file the
@@ -39,16 +44,16 @@ def _in_place(path: Path) -> bool:
         return False
     if stat.S_ISFIFO(mode) and not path.is_symlink():
         return True
-    return str(path.absolute()).startswith(("/dev/", "/proc/")) and not stat.S_ISDIR(mode)
+    return _system(path) and not stat.S_ISDIR(mode)
 
 
 def check_output(out_path: str | os.PathLike, inputs: list[str | os.PathLike],
                  protected: Iterable[tuple[str, str | os.PathLike]] = ()) -> Path:
-    """The output file (symbolic links followed), refused when it is a folder or another kind of file
-    that is not a regular file, a character device or a FIFO, when its folder does not exist, when it
-    would replace an input (the input file itself, or a claim file of an input folder), or when it is
-    one of the `protected` files: (what it is, path) pairs, e.g. ("the ledger", L) — a ledger's -wal,
-    -shm and -journal files included."""
+    """The output path as given, refused when what it names (symbolic links followed) is a folder, or
+    neither a regular file nor written in place (_in_place), when its folder does not exist, when it is
+    a new name under /dev or /proc, when it would replace an input (the input file itself, or a claim
+    file of an input folder), or when it is one of the `protected` files: (what it is, path) pairs, e.g.
+    ("the ledger", L) — a ledger's -wal, -shm and -journal files included."""
     given = Path(out_path)
     shown = quote(str(given), 120)
     out = _resolved(given)
@@ -56,7 +61,7 @@ def check_output(out_path: str | os.PathLike, inputs: list[str | os.PathLike],
         raise OutputError(f"{shown} is a folder; name the output file")
     if not given.parent.is_dir():
         raise OutputError(f"folder of {shown} does not exist")
-    if str(given.absolute()).startswith(("/dev/", "/proc/")) and not _in_place(given):
+    if _system(given) and not _in_place(given):
         raise OutputError(f"{shown}: nothing new is written under /dev or /proc; name a file")
     if out.exists() and not out.is_file() and not _in_place(given):
         raise OutputError(f"{shown} is not a regular file (a device, a FIFO behind a link, a socket); name a file")
@@ -91,12 +96,8 @@ def atomic_output(out_path: str | os.PathLike) -> Iterator[IO[str]]:
     kept (a 0600 file stays 0600). A FIFO or a system character device is written in place (_in_place)."""
     out = Path(out_path)
     if _in_place(out):
-        try:
-            fh = open(out, "w", encoding="utf-8", newline="\n")
-        except OSError as exc:
-            raise OutputError(f"cannot write {quote(str(out_path), 120)}: {exc.strerror}") from None
-        try:
-            with fh:
+        try:   # opening it, and every write to it (/dev/full: no space)
+            with open(out, "w", encoding="utf-8", newline="\n") as fh:
                 yield fh
         except OSError as exc:
             raise OutputError(f"cannot write {quote(str(out_path), 120)}: {exc.strerror}") from None
